@@ -1,0 +1,230 @@
+/**
+ * The metric contract. Every metric name, unit, attribute key and bucket list Chatpulse emits is
+ * defined here and nowhere else: dashboards, alert rules and the health service are checked
+ * against this module by tests.
+ */
+
+/** Explicit histogram bucket edges in seconds. Every KPI threshold (0.5, 1, 1.5, 2, 3, 5, 8 s) is an exact edge. */
+export const LATENCY_BUCKETS_SECONDS: readonly number[] = Object.freeze([
+  0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10, 15, 20, 30, 60, 120,
+]);
+
+/** Database calls are much shorter than streams: finer low buckets, same upper tail. */
+export const DB_BUCKETS_SECONDS: readonly number[] = Object.freeze([
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+]);
+
+/** KPI thresholds that must be exact bucket edges (seed 004). */
+export const KPI_THRESHOLDS_SECONDS: readonly number[] = Object.freeze([0.5, 1, 1.5, 2, 3, 5, 8]);
+
+export const ATTR = Object.freeze({
+  HTTP_METHOD: 'http.request.method',
+  HTTP_ROUTE: 'http.route',
+  HTTP_STATUS: 'http.response.status_code',
+  ERROR_TYPE: 'error.type',
+  STREAM_OUTCOME: 'chatbot.stream.outcome',
+  CACHE_NAME: 'chatbot.cache.name',
+  CACHE_RESULT: 'chatbot.cache.result',
+  DB_SYSTEM: 'db.system.name',
+  DB_OPERATION: 'db.operation.name',
+  EVENT_LOOP_PERCENTILE: 'nodejs.eventloop.delay.percentile',
+  CPU_MODE: 'cpu.mode',
+  HEAP_STAT: 'v8js.heap.stat',
+});
+
+export type StreamOutcome = 'completed' | 'failed' | 'aborted';
+export const STREAM_OUTCOMES: readonly StreamOutcome[] = Object.freeze(['completed', 'failed', 'aborted']);
+
+export type CacheResult = 'hit' | 'miss';
+
+/** Documented error classes for `chatbot.errors`. Anything else is recorded as `other`. */
+export const ERROR_TYPES = Object.freeze([
+  'llm',
+  'tts',
+  'network',
+  'timeout',
+  'validation',
+  'database',
+  'cache',
+  'http',
+  'other',
+] as const);
+export type ErrorType = (typeof ERROR_TYPES)[number];
+
+/** Route value for requests whose route template is unknown (no framework route matched). */
+export const ROUTE_UNMATCHED = 'unmatched';
+/** Route value once the route cardinality limit is reached. */
+export const ROUTE_OVERFLOW = '_OTHER';
+
+export type InstrumentKind = 'histogram' | 'counter' | 'updowncounter' | 'gauge';
+
+export interface MetricDefinition {
+  /** OpenTelemetry name. */
+  readonly name: string;
+  readonly kind: InstrumentKind;
+  readonly unit: string;
+  readonly description: string;
+  readonly attributes: readonly string[];
+  readonly buckets?: readonly number[];
+}
+
+function def(d: MetricDefinition): MetricDefinition {
+  return Object.freeze({ ...d, attributes: Object.freeze([...d.attributes]) });
+}
+
+export const METRICS = Object.freeze({
+  httpServerDuration: def({
+    name: 'http.server.request.duration',
+    kind: 'histogram',
+    unit: 's',
+    description: 'Duration of HTTP server requests.',
+    attributes: [ATTR.HTTP_METHOD, ATTR.HTTP_ROUTE, ATTR.HTTP_STATUS, ATTR.ERROR_TYPE],
+    buckets: LATENCY_BUCKETS_SECONDS,
+  }),
+  httpServerActive: def({
+    name: 'http.server.active_requests',
+    kind: 'updowncounter',
+    unit: '{request}',
+    description: 'Number of active HTTP server requests.',
+    attributes: [ATTR.HTTP_METHOD],
+  }),
+  timeToFirstToken: def({
+    name: 'chatbot.stream.time_to_first_token',
+    kind: 'histogram',
+    unit: 's',
+    description: 'Time from request arrival to the first token written to the stream.',
+    attributes: [ATTR.HTTP_ROUTE],
+    buckets: LATENCY_BUCKETS_SECONDS,
+  }),
+  timeToFirstAudio: def({
+    name: 'chatbot.stream.time_to_first_audio',
+    kind: 'histogram',
+    unit: 's',
+    description: 'Time from request arrival to the first audio chunk written to the stream.',
+    attributes: [ATTR.HTTP_ROUTE],
+    buckets: LATENCY_BUCKETS_SECONDS,
+  }),
+  streamDuration: def({
+    name: 'chatbot.stream.duration',
+    kind: 'histogram',
+    unit: 's',
+    description: 'Time from request arrival to the end of the stream (complete response latency).',
+    attributes: [ATTR.HTTP_ROUTE, ATTR.STREAM_OUTCOME],
+    buckets: LATENCY_BUCKETS_SECONDS,
+  }),
+  streamsActive: def({
+    name: 'chatbot.streams.active',
+    kind: 'updowncounter',
+    unit: '{stream}',
+    description: 'Number of streams currently open.',
+    attributes: [ATTR.HTTP_ROUTE],
+  }),
+  streams: def({
+    name: 'chatbot.streams',
+    kind: 'counter',
+    unit: '{stream}',
+    description: 'Finished streams by outcome.',
+    attributes: [ATTR.HTTP_ROUTE, ATTR.STREAM_OUTCOME],
+  }),
+  cacheLookups: def({
+    name: 'chatbot.cache.lookups',
+    kind: 'counter',
+    unit: '{lookup}',
+    description: 'Cache lookups by cache and result.',
+    attributes: [ATTR.CACHE_NAME, ATTR.CACHE_RESULT],
+  }),
+  errors: def({
+    name: 'chatbot.errors',
+    kind: 'counter',
+    unit: '{error}',
+    description: 'Errors by class.',
+    attributes: [ATTR.ERROR_TYPE],
+  }),
+  dbDuration: def({
+    name: 'db.client.operation.duration',
+    kind: 'histogram',
+    unit: 's',
+    description: 'Duration of database client operations.',
+    attributes: [ATTR.DB_SYSTEM, ATTR.DB_OPERATION, ATTR.ERROR_TYPE],
+    buckets: DB_BUCKETS_SECONDS,
+  }),
+  memoryRss: def({
+    name: 'process.memory.usage',
+    kind: 'gauge',
+    unit: 'By',
+    description: 'Resident set size of the process.',
+    attributes: [],
+  }),
+  memoryLimit: def({
+    name: 'process.memory.limit',
+    kind: 'gauge',
+    unit: 'By',
+    description: 'Memory available to the process: the cgroup limit when set, else total system memory.',
+    attributes: [],
+  }),
+  memoryUtilization: def({
+    name: 'process.memory.utilization',
+    kind: 'gauge',
+    unit: '1',
+    description: 'Resident set size divided by process.memory.limit.',
+    attributes: [],
+  }),
+  heap: def({
+    name: 'v8js.memory.heap',
+    kind: 'gauge',
+    unit: 'By',
+    description: 'V8 heap: used bytes and the heap size limit.',
+    attributes: [ATTR.HEAP_STAT],
+  }),
+  cpuTime: def({
+    name: 'process.cpu.time',
+    kind: 'counter',
+    unit: 's',
+    description: 'CPU time spent by the process.',
+    attributes: [ATTR.CPU_MODE],
+  }),
+  cpuUtilization: def({
+    name: 'process.cpu.utilization',
+    kind: 'gauge',
+    unit: '1',
+    description: 'CPU time since the previous collection divided by wall time and available CPUs.',
+    attributes: [],
+  }),
+  eventLoopDelay: def({
+    name: 'nodejs.eventloop.delay',
+    kind: 'gauge',
+    unit: 's',
+    description: 'Event loop delay since the previous collection, by percentile (p50, p90, p99, max, mean).',
+    attributes: [ATTR.EVENT_LOOP_PERCENTILE],
+  }),
+} satisfies Record<string, MetricDefinition>);
+
+export type MetricKey = keyof typeof METRICS;
+
+/**
+ * The series names the OpenTelemetry Prometheus exporter derives from an OTel metric: dots become
+ * underscores, monotonic counters get `_total`, histograms expose `_bucket`, `_sum` and `_count`.
+ */
+export function prometheusSeriesNames(m: MetricDefinition): string[] {
+  const base = m.name.replace(/[^a-zA-Z0-9_:]/g, '_');
+  switch (m.kind) {
+    case 'histogram':
+      return [`${base}_bucket`, `${base}_sum`, `${base}_count`];
+    case 'counter':
+      return [`${base}_total`];
+    default:
+      return [base];
+  }
+}
+
+/** Prometheus label name for an OTel attribute key. */
+export function prometheusLabel(attribute: string): string {
+  return attribute.replace(/[^a-zA-Z0-9_]/g, '_');
+}
+
+/** Every Prometheus series name Chatpulse exports (plus the exporter's `target_info`). */
+export function allPrometheusSeriesNames(): Set<string> {
+  const names = new Set<string>(['target_info']);
+  for (const m of Object.values(METRICS)) for (const n of prometheusSeriesNames(m)) names.add(n);
+  return names;
+}
