@@ -1,0 +1,287 @@
+import type { Attributes } from '@opentelemetry/api';
+import { HistogramCell } from './histogram';
+import {
+  ATTR,
+  ERROR_TYPES,
+  METRICS,
+  ROUTE_OVERFLOW,
+  ROUTE_UNMATCHED,
+  STREAM_OUTCOMES,
+  type CacheResult,
+  type ErrorType,
+  type MetricDefinition,
+  type StreamOutcome,
+} from './catalog';
+
+/** One time series: its attributes, when it started, and its running value. */
+export interface Series<V> {
+  readonly attributes: Attributes;
+  readonly startTimeMs: number;
+  value: V;
+}
+
+/** Attributes marking the series that absorbs everything past a metric's cardinality limit. */
+const OVERFLOW_ATTRIBUTES: Attributes = Object.freeze({ 'otel.metric.overflow': true });
+
+/**
+ * The series of one metric, keyed by a string the caller derives from the attributes. Past
+ * `limit` distinct series, new attribute sets share a single overflow series, so memory stays
+ * bounded whatever the traffic.
+ */
+export class SeriesSet<V> {
+  readonly definition: MetricDefinition;
+  readonly series = new Map<string, Series<V>>();
+  private readonly limit: number;
+  private readonly init: () => V;
+  private overflow: Series<V> | undefined;
+
+  constructor(definition: MetricDefinition, limit: number, init: () => V) {
+    this.definition = definition;
+    this.limit = limit;
+    this.init = init;
+  }
+
+  get(key: string, attributes: () => Attributes): Series<V> {
+    let s = this.series.get(key);
+    if (s !== undefined) return s;
+    if (this.series.size >= this.limit) {
+      if (this.overflow === undefined) {
+        this.overflow = { attributes: OVERFLOW_ATTRIBUTES, startTimeMs: Date.now(), value: this.init() };
+      }
+      return this.overflow;
+    }
+    s = { attributes: Object.freeze(attributes()), startTimeMs: Date.now(), value: this.init() };
+    this.series.set(key, s);
+    return s;
+  }
+
+  *all(): IterableIterator<Series<V>> {
+    yield* this.series.values();
+    if (this.overflow !== undefined) yield this.overflow;
+  }
+}
+
+type Counter = SeriesSet<number>;
+type Histogram = SeriesSet<HistogramCell>;
+
+/** Stream series of one route, created on the route's first stream so plain routes export none. */
+class StreamSeries {
+  readonly ttft: Series<HistogramCell>;
+  readonly ttfa: Series<HistogramCell>;
+  readonly active: Series<number>;
+  readonly duration: Record<StreamOutcome, Series<HistogramCell>>;
+  readonly finished: Record<StreamOutcome, Series<number>>;
+
+  constructor(route: string, r: Recorder) {
+    const byRoute = () => ({ [ATTR.HTTP_ROUTE]: route });
+    this.ttft = r.timeToFirstToken.get(route, byRoute);
+    this.ttfa = r.timeToFirstAudio.get(route, byRoute);
+    this.active = r.streamsActive.get(route, byRoute);
+    const dur = {} as Record<StreamOutcome, Series<HistogramCell>>;
+    const fin = {} as Record<StreamOutcome, Series<number>>;
+    for (const o of STREAM_OUTCOMES) {
+      const attrs = () => ({ [ATTR.HTTP_ROUTE]: route, [ATTR.STREAM_OUTCOME]: o });
+      dur[o] = r.streamDuration.get(`${route}\0${o}`, attrs);
+      fin[o] = r.streams.get(`${route}\0${o}`, attrs);
+    }
+    this.duration = dur;
+    this.finished = fin;
+  }
+}
+
+/** Per-route series handles, resolved once per route so the hot path builds no keys. */
+class RouteSeries {
+  readonly route: string;
+  /** HTTP duration series by `status * 1024 + method index`. */
+  readonly http = new Map<number, Series<HistogramCell>>();
+  private streamSeries: StreamSeries | undefined;
+  private readonly recorder: Recorder;
+
+  constructor(route: string, recorder: Recorder) {
+    this.route = route;
+    this.recorder = recorder;
+  }
+
+  get stream(): StreamSeries {
+    return (this.streamSeries ??= new StreamSeries(this.route, this.recorder));
+  }
+}
+
+/** Callbacks for in-process consumers (the health service's sliding window). */
+export interface RecorderListener {
+  onStreamStart?(route: string): void;
+  onFirstToken?(route: string, seconds: number): void;
+  onFirstAudio?(route: string, seconds: number): void;
+  onStreamEnd?(route: string, outcome: StreamOutcome, seconds: number): void;
+  onHttpRequest?(method: string, route: string, status: number, seconds: number): void;
+  onCacheLookup?(cache: string, result: CacheResult, count: number): void;
+  onError?(type: ErrorType): void;
+}
+
+export interface RecorderLimits {
+  /** Distinct route values before new ones collapse into `_OTHER`. */
+  readonly maxRoutes: number;
+  /** Distinct series per metric before the overflow series absorbs the rest. */
+  readonly maxSeriesPerMetric: number;
+  /** Distinct cache names. */
+  readonly maxCaches: number;
+}
+
+export const DEFAULT_LIMITS: RecorderLimits = Object.freeze({
+  maxRoutes: 100,
+  maxSeriesPerMetric: 2000,
+  maxCaches: 32,
+});
+
+const KNOWN_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH'];
+const METHOD_INDEX = new Map(KNOWN_METHODS.map((m, i) => [m, i]));
+const OTHER_METHOD = '_OTHER';
+const ERROR_TYPE_SET: ReadonlySet<string> = new Set(ERROR_TYPES);
+
+/** Semantic conventions: unknown methods are reported as `_OTHER`. */
+export function normalizeMethod(method: string | undefined): string {
+  return method !== undefined && METHOD_INDEX.has(method) ? method : OTHER_METHOD;
+}
+
+/**
+ * The process-wide store every hook records into. All recording methods are allocation-light and
+ * never throw; the metric producer reads the series at collection time.
+ */
+export class Recorder {
+  readonly startTimeMs = Date.now();
+  readonly limits: RecorderLimits;
+
+  readonly httpDuration: Histogram;
+  readonly httpActive: Counter;
+  readonly timeToFirstToken: Histogram;
+  readonly timeToFirstAudio: Histogram;
+  readonly streamDuration: Histogram;
+  readonly streamsActive: Counter;
+  readonly streams: Counter;
+  readonly cacheLookups: Counter;
+  readonly errors: Counter;
+  readonly dbDuration: Histogram;
+
+  private readonly routes = new Map<string, RouteSeries>();
+  private overflowRoute: RouteSeries | undefined;
+  private readonly cacheSeries = new Map<string, { hit: Series<number>; miss: Series<number> }>();
+  private listeners: RecorderListener[] = [];
+
+  constructor(limits: RecorderLimits = DEFAULT_LIMITS) {
+    this.limits = limits;
+    const n = limits.maxSeriesPerMetric;
+    const hist = (d: MetricDefinition) => new SeriesSet(d, n, () => new HistogramCell(d.buckets!));
+    const count = (d: MetricDefinition) => new SeriesSet(d, n, () => 0);
+    this.httpDuration = hist(METRICS.httpServerDuration);
+    this.httpActive = count(METRICS.httpServerActive);
+    this.timeToFirstToken = hist(METRICS.timeToFirstToken);
+    this.timeToFirstAudio = hist(METRICS.timeToFirstAudio);
+    this.streamDuration = hist(METRICS.streamDuration);
+    this.streamsActive = count(METRICS.streamsActive);
+    this.streams = count(METRICS.streams);
+    this.cacheLookups = count(METRICS.cacheLookups);
+    this.errors = count(METRICS.errors);
+    this.dbDuration = hist(METRICS.dbDuration);
+  }
+
+  addListener(listener: RecorderListener): () => void {
+    this.listeners = [...this.listeners, listener];
+    return () => {
+      this.listeners = this.listeners.filter((l) => l !== listener);
+    };
+  }
+
+  /** Resolves a route template to its series; unknown routes share one value, excess ones another. */
+  route(template: string | undefined): RouteSeries {
+    const key = template === undefined || template === '' ? ROUTE_UNMATCHED : template;
+    const hit = this.routes.get(key);
+    if (hit !== undefined) return hit;
+    if (this.routes.size >= this.limits.maxRoutes) {
+      return (this.overflowRoute ??= new RouteSeries(ROUTE_OVERFLOW, this));
+    }
+    const rs = new RouteSeries(key, this);
+    this.routes.set(key, rs);
+    return rs;
+  }
+
+  requestStarted(method: string): void {
+    this.httpActive.get(method, () => ({ [ATTR.HTTP_METHOD]: method })).value += 1;
+  }
+
+  requestFinished(method: string, route: RouteSeries, status: number, seconds: number): void {
+    this.httpActive.get(method, () => ({ [ATTR.HTTP_METHOD]: method })).value -= 1;
+    const key = status * 1024 + (METHOD_INDEX.get(method) ?? KNOWN_METHODS.length);
+    let s = route.http.get(key);
+    if (s === undefined) {
+      const attrs: Attributes = {
+        [ATTR.HTTP_METHOD]: method,
+        [ATTR.HTTP_ROUTE]: route.route,
+        [ATTR.HTTP_STATUS]: status,
+      };
+      // Semantic conventions: server errors carry the status code as error.type.
+      if (status >= 500) attrs[ATTR.ERROR_TYPE] = String(status);
+      s = this.httpDuration.get(`${method}\0${status}\0${route.route}`, () => attrs);
+      route.http.set(key, s);
+    }
+    s.value.record(seconds);
+    for (const l of this.listeners) l.onHttpRequest?.(method, route.route, status, seconds);
+  }
+
+  streamStarted(route: RouteSeries): void {
+    route.stream.active.value += 1;
+    for (const l of this.listeners) l.onStreamStart?.(route.route);
+  }
+
+  firstToken(route: RouteSeries, seconds: number): void {
+    route.stream.ttft.value.record(seconds);
+    for (const l of this.listeners) l.onFirstToken?.(route.route, seconds);
+  }
+
+  firstAudio(route: RouteSeries, seconds: number): void {
+    route.stream.ttfa.value.record(seconds);
+    for (const l of this.listeners) l.onFirstAudio?.(route.route, seconds);
+  }
+
+  streamEnded(route: RouteSeries, outcome: StreamOutcome, seconds: number): void {
+    const st = route.stream;
+    st.active.value -= 1;
+    st.duration[outcome].value.record(seconds);
+    st.finished[outcome].value += 1;
+    for (const l of this.listeners) l.onStreamEnd?.(route.route, outcome, seconds);
+  }
+
+  cacheLookup(cache: string, result: CacheResult, count = 1): void {
+    let c = this.cacheSeries.get(cache);
+    if (c === undefined) {
+      const name = this.cacheSeries.size >= this.limits.maxCaches ? ROUTE_OVERFLOW : cache;
+      c = this.cacheSeries.get(name);
+      if (c === undefined) {
+        const series = (r: CacheResult) =>
+          this.cacheLookups.get(`${name}\0${r}`, () => ({ [ATTR.CACHE_NAME]: name, [ATTR.CACHE_RESULT]: r }));
+        c = { hit: series('hit'), miss: series('miss') };
+        this.cacheSeries.set(name, c);
+      }
+    }
+    c[result].value += count;
+    for (const l of this.listeners) l.onCacheLookup?.(cache, result, count);
+  }
+
+  error(type: string): void {
+    const t = (ERROR_TYPE_SET.has(type) ? type : 'other') as ErrorType;
+    this.errors.get(t, () => ({ [ATTR.ERROR_TYPE]: t })).value += 1;
+    for (const l of this.listeners) l.onError?.(t);
+  }
+
+  dbOperation(system: string, operation: string, errorType: string | undefined, seconds: number): void {
+    const key = `${system}\0${operation}\0${errorType ?? ''}`;
+    this.dbDuration
+      .get(key, () => {
+        const attrs: Attributes = { [ATTR.DB_SYSTEM]: system, [ATTR.DB_OPERATION]: operation };
+        if (errorType !== undefined) attrs[ATTR.ERROR_TYPE] = errorType;
+        return attrs;
+      })
+      .value.record(seconds);
+  }
+}
+
+export type { RouteSeries };
