@@ -1,0 +1,17 @@
+/**
+ * Chatpulse public API. The zero-code path needs none of it (`--require chatpulse/register`);
+ * this is for what automatic detection cannot see, and for apps with their own OpenTelemetry SDK.
+ */
+export { startStream, recordCacheLookup, recordError } from './instrumentation/api/manual';
+export type { StreamHandle, StartStreamOptions } from './instrumentation/api/manual';
+export { start, createMetricProducer, ChatpulseConfigError } from './instrumentation/api/start';
+export type { StartOptions } from './instrumentation/api/start';
+export type { Runtime } from './instrumentation/runtime';
+export {
+  METRICS,
+  ATTR,
+  ERROR_TYPES,
+  LATENCY_BUCKETS_SECONDS,
+  DB_BUCKETS_SECONDS,
+} from './instrumentation/metrics/catalog';
+export type { StreamOutcome, CacheResult, ErrorType, MetricDefinition } from './instrumentation/metrics/catalog';

@@ -1,0 +1,113 @@
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import {
+  AggregationTemporalityPreference,
+  OTLPMetricExporter as OTLPJsonMetricExporter,
+} from '@opentelemetry/exporter-metrics-otlp-http';
+import { OTLPMetricExporter as OTLPProtoMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
+import { ConsoleMetricExporter, PeriodicExportingMetricReader, type MetricReader } from '@opentelemetry/sdk-metrics';
+import type { InstrumentationConfig } from '../config/env';
+import { markInternalServer } from '../hooks/internal-server';
+import { log } from '../log';
+import { ChatpulseMetricProducer } from '../metrics/producer';
+import type { ProcessSampler } from '../metrics/process-metrics';
+import type { Recorder } from '../metrics/recorder';
+
+export interface PrometheusEndpoint {
+  readonly server: http.Server;
+  /** Resolves with the bound address once listening, or undefined when the port could not be bound. */
+  readonly listening: Promise<AddressInfo | undefined>;
+}
+
+export interface Readers {
+  readonly readers: MetricReader[];
+  readonly prometheus?: PrometheusEndpoint;
+  /** Readers that push, and so need a flush before the process ends. */
+  readonly pushing: boolean;
+}
+
+/**
+ * The Prometheus exporter's own server would keep the host process alive after SIGTERM, so it is
+ * told not to start and its handler is served from a server of ours that is unref'd.
+ */
+function prometheusReader(config: InstrumentationConfig, recorder: Recorder, sampler: ProcessSampler) {
+  const exporter = new PrometheusExporter({
+    preventServerStart: true,
+    metricProducers: [new ChatpulseMetricProducer(recorder, 'cumulative', sampler)],
+    // Every series carries service_name, as it does behind a Collector's Prometheus exporter.
+    withResourceConstantLabels: /^service\.name$/,
+  });
+  const server = http.createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method === 'GET' && (path === '/metrics' || path === '/')) {
+      exporter.getMetricsRequestHandler(req, res);
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: metrics are at /metrics\n');
+  });
+  markInternalServer(server);
+  const { host, port } = config.prometheus;
+  const listening = new Promise<AddressInfo | undefined>((resolve) => {
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      log.warn(`Prometheus endpoint could not listen on ${host}:${port} (${err.code ?? err.message}); metrics are not served`);
+      resolve(undefined);
+    });
+    server.listen(port, host, () => resolve(server.address() as AddressInfo));
+  });
+  server.unref();
+  return { reader: exporter, endpoint: { server, listening } };
+}
+
+function otlpReader(config: InstrumentationConfig, recorder: Recorder, sampler: ProcessSampler): MetricReader {
+  const o = config.otlp;
+  const preference =
+    o.temporality === 'delta'
+      ? AggregationTemporalityPreference.DELTA
+      : o.temporality === 'lowmemory'
+        ? AggregationTemporalityPreference.LOWMEMORY
+        : AggregationTemporalityPreference.CUMULATIVE;
+  const options = {
+    url: o.url,
+    headers: { ...o.headers },
+    timeoutMillis: o.timeoutMillis,
+    compression: o.compression,
+    temporalityPreference: preference,
+  } as ConstructorParameters<typeof OTLPJsonMetricExporter>[0];
+  const exporter =
+    o.protocol === 'http/json' ? new OTLPJsonMetricExporter(options) : new OTLPProtoMetricExporter(options);
+  // Chatpulse's series are all of the synchronous kind, for which both delta and lowmemory mean delta.
+  const temporality = o.temporality === 'cumulative' ? 'cumulative' : 'delta';
+  return new PeriodicExportingMetricReader({
+    exporter,
+    exportIntervalMillis: config.exportIntervalMillis,
+    exportTimeoutMillis: Math.min(config.exportTimeoutMillis, config.exportIntervalMillis),
+    metricProducers: [new ChatpulseMetricProducer(recorder, temporality, sampler)],
+  });
+}
+
+export function createReaders(config: InstrumentationConfig, recorder: Recorder, sampler: ProcessSampler): Readers {
+  const readers: MetricReader[] = [];
+  let prometheus: PrometheusEndpoint | undefined;
+  let pushing = false;
+  for (const name of config.exporters) {
+    if (name === 'prometheus') {
+      const p = prometheusReader(config, recorder, sampler);
+      readers.push(p.reader);
+      prometheus = p.endpoint;
+    } else if (name === 'otlp') {
+      readers.push(otlpReader(config, recorder, sampler));
+      pushing = true;
+    } else {
+      readers.push(
+        new PeriodicExportingMetricReader({
+          exporter: new ConsoleMetricExporter(),
+          exportIntervalMillis: config.exportIntervalMillis,
+          metricProducers: [new ChatpulseMetricProducer(recorder, 'cumulative', sampler)],
+        }),
+      );
+      pushing = true;
+    }
+  }
+  return { readers, prometheus, pushing };
+}

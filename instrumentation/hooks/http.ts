@@ -1,0 +1,195 @@
+import * as dc from 'node:diagnostics_channel';
+import { ServerResponse, type IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import type { InstrumentationConfig } from '../config/env';
+import { normalizeMethod, type Recorder, type RouteSeries } from '../metrics/recorder';
+import type { StreamOutcome } from '../metrics/catalog';
+import { KIND_AUDIO, KIND_NDJSON, KIND_NONE, KIND_SSE, streamKindOf, type StreamKind } from '../streams/content-type';
+import { classifyErrorPayload } from '../streams/error-classifier';
+import { SIGNAL_AUDIO, SIGNAL_ERROR, SIGNAL_TOKEN, SseParser } from '../streams/sse-parser';
+import { TrackedStream } from '../streams/tracked-stream';
+import { isInternalServer } from './internal-server';
+import { safely } from './safely';
+
+const REQUEST_START = 'http.server.request.start';
+const kState = Symbol.for('chatpulse.http.request');
+
+/** What we know of one in-flight request; lives as a symbol property on its ServerResponse. */
+class RequestState {
+  kind: StreamKind = KIND_NONE;
+  classified = false;
+  closed = false;
+  route: RouteSeries | undefined;
+  stream: TrackedStream | undefined;
+  parser: SseParser | undefined;
+  /** NDJSON: non-whitespace seen on the current (first) line. */
+  lineHasContent = false;
+
+  constructor(
+    readonly startedAt: number,
+    readonly method: string,
+    readonly socket: Socket | null,
+  ) {}
+}
+
+type PatchedResponse = ServerResponse & { [kState]?: RequestState };
+
+/** Express (and routers following its conventions) leave the matched template on `req.route`. */
+export function routeTemplate(req: IncomingMessage | undefined): string | undefined {
+  const r = (req as { route?: { path?: unknown } } | undefined)?.route;
+  if (r === undefined || r === null || r.path === undefined) return undefined;
+  const path = Array.isArray(r.path) ? String(r.path[0]) : String(r.path);
+  return ((req as { baseUrl?: string }).baseUrl ?? '') + path;
+}
+
+function contentTypeFromArgs(args: IArguments, res: ServerResponse): unknown {
+  // writeHead(status[, statusMessage][, headers]); headers may be an object or a flat/nested array.
+  const headers = typeof args[1] === 'string' ? args[2] : args[1];
+  if (headers !== null && typeof headers === 'object') {
+    if (Array.isArray(headers)) {
+      const flat = Array.isArray(headers[0]) ? (headers as unknown[][]).flat() : headers;
+      for (let i = 0; i + 1 < flat.length; i += 2) {
+        if (String(flat[i]).toLowerCase() === 'content-type') return flat[i + 1];
+      }
+    } else {
+      for (const k of Object.keys(headers)) {
+        if (k.length === 12 && k.toLowerCase() === 'content-type') return (headers as Record<string, unknown>)[k];
+      }
+    }
+  }
+  return res.getHeader('content-type');
+}
+
+/** The client went away first: it closed its side (FIN) or reset the connection. */
+function clientAborted(socket: Socket | null): boolean {
+  if (socket === null) return true;
+  if (socket.readableEnded) return true;
+  const code = (socket.errored as NodeJS.ErrnoException | null | undefined)?.code;
+  return code === 'ECONNRESET' || code === 'EPIPE' || code === 'ECONNABORTED';
+}
+
+/**
+ * Installs the HTTP server hook: request start through Node's diagnostics channel, stream
+ * detection and first-token/first-audio timing through ServerResponse.prototype. Every patched
+ * method calls the original first-class and swallows only its own failures.
+ */
+export function installHttpHook(recorder: Recorder, config: InstrumentationConfig): () => void {
+  const proto = ServerResponse.prototype;
+  const origWriteHead = proto.writeHead;
+  const origWrite = proto.write;
+  const origEnd = proto.end;
+
+  function observe(st: RequestState, chunk: unknown, encoding: unknown): void {
+    const stream = st.stream;
+    if (stream === undefined || stream.isEnded) return;
+    if (chunk === undefined || chunk === null || typeof chunk === 'function') return;
+    const now = performance.now();
+    switch (st.kind) {
+      case KIND_SSE: {
+        if (typeof chunk !== 'string' && !(chunk instanceof Uint8Array)) return;
+        const signals = st.parser!.feed(typeof chunk === 'string' && typeof encoding === 'string' && encoding !== 'utf8' && encoding !== 'utf-8' ? Buffer.from(chunk, encoding as BufferEncoding) : chunk);
+        if (signals === 0) return;
+        if (signals & SIGNAL_TOKEN) stream.firstToken(now);
+        if (signals & SIGNAL_AUDIO) stream.firstAudio(now);
+        if (signals & SIGNAL_ERROR && !stream.errorCounted) stream.error(classifyErrorPayload(st.parser!.errorData));
+        return;
+      }
+      case KIND_NDJSON: {
+        if (stream.hasToken) return;
+        const text = typeof chunk === 'string' ? chunk : chunk instanceof Uint8Array ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('latin1') : '';
+        // The first token is the first complete non-empty line.
+        for (let i = 0; i < text.length; i++) {
+          const c = text.charCodeAt(i);
+          if (c === 10) {
+            if (st.lineHasContent) return stream.firstToken(now);
+          } else if (c !== 13 && c !== 32 && c !== 9) st.lineHasContent = true;
+        }
+        return;
+      }
+      case KIND_AUDIO: {
+        const len = typeof chunk === 'string' ? chunk.length : chunk instanceof Uint8Array ? chunk.byteLength : 0;
+        if (len > 0) stream.firstAudio(now);
+        return;
+      }
+    }
+  }
+
+  function classify(res: PatchedResponse, st: RequestState, args: IArguments): void {
+    st.classified = true;
+    const status = typeof args[0] === 'number' ? args[0] : res.statusCode;
+    if (status < 200 || status >= 300) return;
+    const kind = streamKindOf(contentTypeFromArgs(args, res));
+    if (kind === KIND_NONE) return;
+    st.kind = kind;
+    st.route = recorder.route(routeTemplate(res.req));
+    st.stream = new TrackedStream(recorder, st.route, st.startedAt);
+    if (kind === KIND_SSE) st.parser = new SseParser(config.sse);
+  }
+
+  function writeHead(this: PatchedResponse) {
+    const st = this[kState];
+    if (st !== undefined && !st.classified) safely(classify, this, st, arguments);
+    // eslint-disable-next-line prefer-rest-params
+    return origWriteHead.apply(this, arguments as unknown as Parameters<typeof origWriteHead>);
+  }
+
+  function write(this: PatchedResponse, chunk: unknown, encoding: unknown) {
+    const ret = origWrite.apply(this, arguments as unknown as Parameters<typeof origWrite>);
+    const st = this[kState];
+    if (st !== undefined && st.kind !== KIND_NONE) safely(observe, st, chunk, encoding);
+    return ret;
+  }
+
+  function end(this: PatchedResponse, chunk: unknown, encoding: unknown) {
+    const ret = origEnd.apply(this, arguments as unknown as Parameters<typeof origEnd>);
+    const st = this[kState];
+    if (st !== undefined && st.kind !== KIND_NONE) safely(observe, st, chunk, encoding);
+    return ret;
+  }
+
+  function onClose(this: PatchedResponse): void {
+    const st = this[kState];
+    if (st === undefined || st.closed) return;
+    st.closed = true;
+    const now = performance.now();
+    const status = this.statusCode;
+    const finished = this.writableFinished;
+    const route = st.route ?? recorder.route(routeTemplate(this.req));
+    recorder.requestFinished(st.method, route, status, (now - st.startedAt) / 1000);
+    const stream = st.stream;
+    if (stream !== undefined) {
+      let outcome: StreamOutcome;
+      if (!finished) outcome = clientAborted(st.socket) ? 'aborted' : 'failed';
+      else outcome = status >= 500 ? 'failed' : 'completed';
+      if (outcome === 'failed' && !stream.errorCounted) stream.error('http');
+      stream.end(outcome, now);
+    } else if (status >= 500) {
+      recorder.error(status === 504 ? 'timeout' : 'http');
+    } else if (status === 400 || status === 422) {
+      recorder.error('validation');
+    }
+  }
+
+  function onRequestStart(message: unknown): void {
+    const { request, response, server } = message as { request: IncomingMessage; response: PatchedResponse; server: unknown };
+    if (isInternalServer(server)) return;
+    const method = normalizeMethod(request.method);
+    response[kState] = new RequestState(performance.now(), method, request.socket);
+    recorder.requestStarted(method);
+    response.on('close', onClose);
+  }
+  const subscriber = (message: unknown) => safely(onRequestStart, message);
+
+  proto.writeHead = writeHead as typeof proto.writeHead;
+  proto.write = write as typeof proto.write;
+  proto.end = end as typeof proto.end;
+  dc.subscribe(REQUEST_START, subscriber);
+
+  return () => {
+    dc.unsubscribe(REQUEST_START, subscriber);
+    // Only restore what is still ours: another library may have wrapped us since.
+    if (proto.writeHead === (writeHead as unknown)) proto.writeHead = origWriteHead;
+    if (proto.write === (write as unknown)) proto.write = origWrite;
+    if (proto.end === (end as unknown)) proto.end = origEnd;
+  };
+}

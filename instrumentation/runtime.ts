@@ -1,0 +1,124 @@
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import {
+  defaultResource,
+  detectResources,
+  envDetector,
+  hostDetector,
+  processDetector,
+  serviceInstanceIdDetector,
+} from '@opentelemetry/resources';
+import type { AddressInfo } from 'node:net';
+import type { InstrumentationConfig } from './config/env';
+import { createReaders } from './export/readers';
+import { installHttpHook } from './hooks/http';
+import { ioredisTarget } from './hooks/ioredis';
+import { patchModules, type ModuleTarget } from './hooks/module-patcher';
+import { pgTarget } from './hooks/pg';
+import { log } from './log';
+import { ProcessSampler } from './metrics/process-metrics';
+import { Recorder } from './metrics/recorder';
+
+/** A started Chatpulse instrumentation: hooks installed, readers exporting. */
+export interface Runtime {
+  readonly config: InstrumentationConfig;
+  readonly recorder: Recorder;
+  readonly sampler: ProcessSampler;
+  readonly meterProvider: MeterProvider | undefined;
+  /** Where the Prometheus scrape endpoint listens, once bound. */
+  readonly prometheusAddress: Promise<AddressInfo | undefined>;
+  forceFlush(): Promise<void>;
+  /** Flushes push exporters (bounded by `shutdownTimeoutMillis`), closes servers, removes hooks. */
+  shutdown(): Promise<void>;
+}
+
+const kRecorder = Symbol.for('chatpulse.recorder');
+const kRuntime = Symbol.for('chatpulse.runtime');
+type Globals = typeof globalThis & { [kRecorder]?: Recorder; [kRuntime]?: Runtime };
+
+/**
+ * The process-wide recorder. Kept on globalThis so that the `--require` hook and the app's own
+ * `import 'chatpulse'` share it even if the package is loaded twice (CJS and ESM, or two copies).
+ */
+export function globalRecorder(config?: InstrumentationConfig): Recorder {
+  const g = globalThis as Globals;
+  return (g[kRecorder] ??= new Recorder(config?.limits));
+}
+
+export function currentRuntime(): Runtime | undefined {
+  return (globalThis as Globals)[kRuntime];
+}
+
+function withTimeout(p: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms);
+    t.unref();
+    p.then(
+      () => {
+        clearTimeout(t);
+        resolve();
+      },
+      (err: unknown) => {
+        clearTimeout(t);
+        log.warn(`flush failed: ${(err as Error)?.message ?? String(err)}`);
+        resolve();
+      },
+    );
+  });
+}
+
+export interface StartOptions {
+  /** Install the automatic HTTP, ioredis and pg hooks (default: as configured). */
+  readonly hooks?: boolean;
+}
+
+/** Starts the instrumentation once per process; a second call returns the running instance. */
+export function startRuntime(config: InstrumentationConfig, options: StartOptions = {}): Runtime {
+  const g = globalThis as Globals;
+  const running = g[kRuntime];
+  if (running !== undefined) return running;
+
+  const recorder = globalRecorder(config);
+  const sampler = new ProcessSampler();
+  const undo: (() => void)[] = [];
+  if (options.hooks !== false) {
+    if (config.hooks.http) undo.push(installHttpHook(recorder, config));
+    const targets: ModuleTarget[] = [];
+    if (config.hooks.ioredis) targets.push(ioredisTarget(recorder, config.cachePrefixes));
+    if (config.hooks.pg) targets.push(pgTarget(recorder));
+    if (targets.length > 0) undo.push(patchModules(targets));
+  }
+
+  const { readers, prometheus } = createReaders(config, recorder, sampler);
+  const meterProvider =
+    readers.length === 0
+      ? undefined
+      : new MeterProvider({
+          resource: defaultResource().merge(
+            detectResources({ detectors: [envDetector, processDetector, hostDetector, serviceInstanceIdDetector] }),
+          ),
+          readers,
+        });
+
+  let shutdownPromise: Promise<void> | undefined;
+  const runtime: Runtime = {
+    config,
+    recorder,
+    sampler,
+    meterProvider,
+    prometheusAddress: prometheus?.listening ?? Promise.resolve(undefined),
+    forceFlush: () => withTimeout(meterProvider?.forceFlush() ?? Promise.resolve(), config.shutdownTimeoutMillis),
+    shutdown() {
+      shutdownPromise ??= (async () => {
+        await withTimeout(meterProvider?.shutdown() ?? Promise.resolve(), config.shutdownTimeoutMillis);
+        prometheus?.server.close();
+        prometheus?.server.closeAllConnections?.();
+        sampler.stop();
+        for (const u of undo.splice(0).reverse()) u();
+        if (g[kRuntime] === runtime) delete g[kRuntime];
+      })();
+      return shutdownPromise;
+    },
+  };
+  g[kRuntime] = runtime;
+  return runtime;
+}

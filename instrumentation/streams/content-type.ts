@@ -1,0 +1,17 @@
+export const KIND_NONE = 0;
+export const KIND_SSE = 1;
+export const KIND_NDJSON = 2;
+export const KIND_AUDIO = 3;
+export type StreamKind = typeof KIND_NONE | typeof KIND_SSE | typeof KIND_NDJSON | typeof KIND_AUDIO;
+
+/** Which streaming protocol a Content-Type announces, ignoring parameters and case. */
+export function streamKindOf(contentType: unknown): StreamKind {
+  if (Array.isArray(contentType)) contentType = contentType[0];
+  if (typeof contentType !== 'string') return KIND_NONE;
+  const semi = contentType.indexOf(';');
+  const mime = (semi === -1 ? contentType : contentType.slice(0, semi)).trim().toLowerCase();
+  if (mime === 'text/event-stream') return KIND_SSE;
+  if (mime === 'application/x-ndjson' || mime === 'application/ndjson' || mime === 'application/jsonl') return KIND_NDJSON;
+  if (mime.startsWith('audio/')) return KIND_AUDIO;
+  return KIND_NONE;
+}
