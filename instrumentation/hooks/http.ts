@@ -117,7 +117,8 @@ export function installHttpHook(recorder: Recorder, config: InstrumentationConfi
   function classify(res: PatchedResponse, st: RequestState, args: IArguments): void {
     st.classified = true;
     const status = typeof args[0] === 'number' ? args[0] : res.statusCode;
-    if (status < 200 || status >= 300) return;
+    // 2xx streams, and 5xx ones (a stream the server failed); redirects and client errors are not streams.
+    if (status < 200 || (status >= 300 && status < 500)) return;
     const kind = streamKindOf(contentTypeFromArgs(args, res));
     if (kind === KIND_NONE) return;
     st.kind = kind;
@@ -127,10 +128,12 @@ export function installHttpHook(recorder: Recorder, config: InstrumentationConfi
   }
 
   function writeHead(this: PatchedResponse) {
+    // Classify only after the original accepted the headers: a writeHead that throws (bad
+    // headers) is followed by an error response, which is not a stream.
+    const ret = origWriteHead.apply(this, arguments as unknown as Parameters<typeof origWriteHead>);
     const st = this[kState];
     if (st !== undefined && !st.classified) safely(classify, this, st, arguments);
-    // eslint-disable-next-line prefer-rest-params
-    return origWriteHead.apply(this, arguments as unknown as Parameters<typeof origWriteHead>);
+    return ret;
   }
 
   function write(this: PatchedResponse, chunk: unknown, encoding: unknown) {
