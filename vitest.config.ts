@@ -7,6 +7,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     maxWorkers: 2,
+    // The manual API's leak guard is proved by forcing a collection.
+    execArgv: ['--expose-gc'],
     reporters: ['default'],
   },
 });
