@@ -1,0 +1,319 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { DEFAULT_THRESHOLDS, KPI_KEYS, KPIS, type KpiKey, type KpiThresholds } from '../grading/kpis';
+import { parseDuration } from './duration';
+
+/** A rate limit: `limit` requests per `windowMs` per client IP, per endpoint. */
+export interface RateLimit {
+  readonly limit: number;
+  readonly windowMs: number;
+}
+
+export interface UpstreamConfig {
+  readonly name: string;
+  readonly url: string;
+  readonly expectedStatus?: number;
+  readonly timeoutMs: number;
+  readonly intervalMs: number;
+  readonly required: boolean;
+}
+
+export interface DependencyConfig {
+  readonly url: string;
+  readonly required: boolean;
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+}
+
+/** The resolved, validated, frozen health configuration. */
+export interface HealthConfig {
+  /** Port of the standalone health server (zero-code mode); undefined = not served. */
+  readonly port: number | undefined;
+  readonly host: string;
+  readonly windowMs: number;
+  readonly evaluationIntervalMs: number;
+  readonly minSamples: number;
+  /** Consecutive evaluations a new status needs before it is reported. */
+  readonly hysteresis: number;
+  readonly thresholds: Readonly<Record<KpiKey, KpiThresholds>>;
+  readonly disabledKpis: ReadonlySet<KpiKey>;
+  readonly token: string | undefined;
+  /** Endpoint path → limit; an endpoint not listed is not limited. */
+  readonly rateLimits: Readonly<Record<string, RateLimit>>;
+  readonly database: DependencyConfig | undefined;
+  readonly redis: DependencyConfig | undefined;
+  readonly upstreams: readonly UpstreamConfig[];
+  readonly diskPath: string;
+  /** How long open streams may drain after SIGTERM before the process exits. */
+  readonly drainTimeoutMs: number;
+  readonly debug: boolean;
+}
+
+/** The JSON/YAML file shape (and the programmatic input): every field optional. */
+export interface HealthConfigInput {
+  port?: number;
+  host?: string;
+  window?: string | number;
+  evaluationInterval?: string | number;
+  minSamples?: number;
+  hysteresis?: number;
+  thresholds?: Partial<Record<KpiKey, Partial<KpiThresholds>>>;
+  disabledKpis?: KpiKey[];
+  token?: string;
+  rateLimits?: Record<string, { limit: number; window: string | number } | false>;
+  database?: { url?: string; required?: boolean; interval?: string | number; timeout?: string | number } | false;
+  redis?: { url?: string; required?: boolean; interval?: string | number; timeout?: string | number } | false;
+  upstreams?: { name: string; url: string; expectedStatus?: number; timeout?: string | number; interval?: string | number; required?: boolean }[];
+  diskPath?: string;
+  drainTimeout?: string | number;
+  debug?: boolean;
+}
+
+export class HealthConfigError extends Error {
+  readonly code = 'CHATPULSE_ERR_HEALTH_CONFIG';
+  constructor(
+    /** The offending field, e.g. `thresholds.timeToFirstToken.warn` or `CHATPULSE_HEALTH_WINDOW`. */
+    readonly field: string,
+    message: string,
+  ) {
+    super(`${field}: ${message}`);
+    this.name = 'HealthConfigError';
+  }
+}
+
+/** Seed 000's per-IP limits; probes (live, ready) are never limited. */
+export const DEFAULT_RATE_LIMITS: Readonly<Record<string, RateLimit>> = Object.freeze({
+  '/health': { limit: 60, windowMs: 60_000 },
+  '/api/v1/health': { limit: 60, windowMs: 60_000 },
+  '/api/v1/health/deep': { limit: 20, windowMs: 60_000 },
+  '/api/v1/health/database': { limit: 30, windowMs: 60_000 },
+  '/api/v1/health/redis': { limit: 30, windowMs: 60_000 },
+  '/api/v1/health/integrations': { limit: 30, windowMs: 60_000 },
+  '/api/v1/health/dashboard': { limit: 30, windowMs: 60_000 },
+  '/api/v1/health/dashboard/summary': { limit: 30, windowMs: 60_000 },
+  '/api/v1/health/alerts': { limit: 20, windowMs: 60_000 },
+  '/api/metrics/health/streaming': { limit: 60, windowMs: 60_000 },
+  '/api/metrics/streaming': { limit: 60, windowMs: 60_000 },
+  '/api/metrics/streaming/summary': { limit: 60, windowMs: 60_000 },
+  '/api/metrics/streaming/events': { limit: 30, windowMs: 60_000 },
+});
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function fail(field: string, message: string): never {
+  throw new HealthConfigError(field, message);
+}
+
+function duration(field: string, v: unknown, min = 0): number {
+  const ms = parseDuration(v);
+  if (ms === undefined || ms < min) fail(field, `expected a duration such as 500ms, 30s or 5m${min > 0 ? ` (at least ${min} ms)` : ''}, got ${JSON.stringify(v)}`);
+  return ms;
+}
+
+function integer(field: string, v: unknown, min: number, max: number): number {
+  const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
+    fail(field, `expected an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
+  }
+  return n;
+}
+
+function num(field: string, v: unknown): number {
+  const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) fail(field, `expected a non-negative number, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+function bool(field: string, v: unknown): boolean {
+  if (typeof v === 'boolean') return v;
+  if (v === 'true' || v === '1') return true;
+  if (v === 'false' || v === '0') return false;
+  fail(field, `expected true or false, got ${JSON.stringify(v)}`);
+}
+
+function url(field: string, v: unknown, protocols: string[]): string {
+  if (typeof v !== 'string') fail(field, 'expected a URL');
+  try {
+    const u = new URL(v);
+    if (!protocols.includes(u.protocol)) fail(field, `expected a ${protocols.join(' or ')} URL`);
+  } catch (err) {
+    if (err instanceof HealthConfigError) throw err;
+    // Never echo the value: connection strings carry passwords.
+    fail(field, 'is not a valid URL');
+  }
+  return v;
+}
+
+const KPI_ENV = (k: KpiKey) => k.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase();
+
+/** Reads a YAML or JSON file; errors name the file. */
+export function readConfigFile(file: string): HealthConfigInput {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    fail('CHATPULSE_HEALTH_CONFIG', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  try {
+    const data = /\.json$/i.test(file) ? JSON.parse(text) : parseYaml(text);
+    if (data === null || data === undefined) return {};
+    if (typeof data !== 'object' || Array.isArray(data)) fail(file, 'expected a mapping at the top level');
+    return data as HealthConfigInput;
+  } catch (err) {
+    if (err instanceof HealthConfigError) throw err;
+    fail(file, `not valid ${/\.json$/i.test(file) ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}`);
+  }
+}
+
+const KNOWN_FIELDS = new Set([
+  'port', 'host', 'window', 'evaluationInterval', 'minSamples', 'hysteresis', 'thresholds', 'disabledKpis', 'token',
+  'rateLimits', 'database', 'redis', 'upstreams', 'diskPath', 'drainTimeout', 'debug', 'alerts',
+]);
+
+/**
+ * Resolves the health configuration: defaults (seed 004), then the file named by
+ * `CHATPULSE_HEALTH_CONFIG` or `input`, then environment variables. Throws HealthConfigError
+ * naming the field on the first invalid value. Run once at start, never per request.
+ */
+export function resolveHealthConfig(input: HealthConfigInput = {}, env: Env = process.env): HealthConfig {
+  const fileName = env.CHATPULSE_HEALTH_CONFIG;
+  const file: HealthConfigInput = fileName ? readConfigFile(path.resolve(fileName)) : {};
+  const c: HealthConfigInput = { ...file, ...input };
+  for (const k of Object.keys(c)) if (!KNOWN_FIELDS.has(k)) fail(k, `unknown field (known: ${[...KNOWN_FIELDS].join(', ')})`);
+
+  const pick = <T>(envName: string, field: keyof HealthConfigInput, parse: (name: string, v: unknown) => T, fallback: T): T => {
+    const e = env[envName];
+    if (e !== undefined && e.trim() !== '') return parse(envName, e.trim());
+    const v = c[field];
+    return v === undefined ? fallback : parse(String(field), v);
+  };
+
+  const portEnv = env.CHATPULSE_HEALTH_PORT;
+  const port =
+    portEnv !== undefined && portEnv.trim() !== ''
+      ? integer('CHATPULSE_HEALTH_PORT', portEnv.trim(), 0, 65535)
+      : c.port === undefined
+        ? undefined
+        : integer('port', c.port, 0, 65535);
+
+  // Thresholds: defaults ← file ← env (CHATPULSE_KPI_TIME_TO_FIRST_TOKEN_WARN=1.5).
+  if (c.thresholds !== undefined && (typeof c.thresholds !== 'object' || c.thresholds === null)) fail('thresholds', 'expected a mapping of KPI to {target, warn, fail}');
+  for (const k of Object.keys(c.thresholds ?? {})) {
+    if (!KPI_KEYS.includes(k as KpiKey)) fail(`thresholds.${k}`, `unknown KPI (known: ${KPI_KEYS.join(', ')})`);
+  }
+  const thresholds = {} as Record<KpiKey, KpiThresholds>;
+  for (const def of KPIS) {
+    const merged: Record<string, number> = { ...DEFAULT_THRESHOLDS[def.key] };
+    const fromFile = (c.thresholds?.[def.key] ?? {}) as Record<string, unknown>;
+    for (const [level, v] of Object.entries(fromFile)) {
+      if (!['target', 'warn', 'fail'].includes(level)) fail(`thresholds.${def.key}.${level}`, 'unknown level (known: target, warn, fail)');
+      merged[level] = num(`thresholds.${def.key}.${level}`, v);
+    }
+    for (const level of ['target', 'warn', 'fail'] as const) {
+      const name = `CHATPULSE_KPI_${KPI_ENV(def.key)}_${level.toUpperCase()}`;
+      const e = env[name];
+      if (e !== undefined && e.trim() !== '') merged[level] = num(name, e.trim());
+    }
+    const t = { target: merged.target!, warn: merged.warn!, fail: merged.fail! };
+    const ordered = def.direction === 'above' ? t.target <= t.warn && t.warn <= t.fail : t.target >= t.warn && t.warn >= t.fail;
+    if (!ordered) {
+      fail(
+        `thresholds.${def.key}`,
+        def.direction === 'above'
+          ? `expected target ≤ warn ≤ fail (higher is worse), got ${JSON.stringify(t)}`
+          : `expected target ≥ warn ≥ fail (lower is worse), got ${JSON.stringify(t)}`,
+      );
+    }
+    thresholds[def.key] = Object.freeze(t);
+  }
+
+  const disabledKpis = new Set<KpiKey>();
+  for (const k of c.disabledKpis ?? []) {
+    if (!KPI_KEYS.includes(k)) fail('disabledKpis', `unknown KPI ${JSON.stringify(k)}`);
+    disabledKpis.add(k);
+  }
+
+  const rateLimits: Record<string, RateLimit> = { ...DEFAULT_RATE_LIMITS };
+  for (const [p, v] of Object.entries(c.rateLimits ?? {})) {
+    if (v === false) delete rateLimits[p];
+    else rateLimits[p] = { limit: integer(`rateLimits.${p}.limit`, v.limit, 1, 1_000_000), windowMs: duration(`rateLimits.${p}.window`, v.window, 1) };
+  }
+  const rlEnv = env.CHATPULSE_HEALTH_RATE_LIMITS?.trim();
+  if (rlEnv === 'off') for (const k of Object.keys(rateLimits)) delete rateLimits[k];
+  else if (rlEnv) {
+    for (const part of rlEnv.split(',')) {
+      const m = /^\s*(\/[^=\s]*)\s*=\s*(\d+)\s*\/\s*(\S+)\s*$/.exec(part);
+      if (m === null) fail('CHATPULSE_HEALTH_RATE_LIMITS', `"${part.trim()}" is not /path=requests/window (e.g. /api/v1/health=60/1m), or "off"`);
+      rateLimits[m[1]!] = { limit: integer('CHATPULSE_HEALTH_RATE_LIMITS', m[2], 1, 1_000_000), windowMs: duration('CHATPULSE_HEALTH_RATE_LIMITS', m[3], 1) };
+    }
+  }
+
+  const dep = (
+    name: 'database' | 'redis',
+    envUrl: string,
+    protocols: string[],
+    requiredDefault: boolean,
+  ): DependencyConfig | undefined => {
+    const fileDep = c[name];
+    if (fileDep === false) return undefined;
+    const raw = env[envUrl]?.trim() || fileDep?.url;
+    if (!raw) return undefined;
+    const reqEnv = env[`CHATPULSE_${name.toUpperCase()}_REQUIRED`];
+    return Object.freeze({
+      url: url(env[envUrl]?.trim() ? envUrl : `${name}.url`, raw, protocols),
+      required: reqEnv !== undefined && reqEnv.trim() !== '' ? bool(`CHATPULSE_${name.toUpperCase()}_REQUIRED`, reqEnv.trim()) : fileDep?.required === undefined ? requiredDefault : bool(`${name}.required`, fileDep.required),
+      intervalMs: fileDep?.interval === undefined ? 10_000 : duration(`${name}.interval`, fileDep.interval, 100),
+      timeoutMs: fileDep?.timeout === undefined ? 2_000 : duration(`${name}.timeout`, fileDep.timeout, 1),
+    });
+  };
+
+  const upstreams: UpstreamConfig[] = [];
+  for (const [i, u] of (c.upstreams ?? []).entries()) {
+    if (typeof u?.name !== 'string' || u.name === '') fail(`upstreams[${i}].name`, 'expected a name such as llm or tts');
+    upstreams.push(
+      Object.freeze({
+        name: u.name,
+        url: url(`upstreams[${i}].url`, u.url, ['http:', 'https:']),
+        expectedStatus: u.expectedStatus === undefined ? undefined : integer(`upstreams[${i}].expectedStatus`, u.expectedStatus, 100, 599),
+        timeoutMs: u.timeout === undefined ? 3_000 : duration(`upstreams[${i}].timeout`, u.timeout, 1),
+        intervalMs: u.interval === undefined ? 30_000 : duration(`upstreams[${i}].interval`, u.interval, 100),
+        required: u.required === undefined ? false : bool(`upstreams[${i}].required`, u.required),
+      }),
+    );
+  }
+  // CHATPULSE_UPSTREAMS=llm=https://llm.internal/health,tts=https://tts.internal/health
+  for (const part of (env.CHATPULSE_UPSTREAMS ?? '').split(',').filter((s) => s.trim() !== '')) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) fail('CHATPULSE_UPSTREAMS', `"${part.trim().slice(0, 40)}" is not name=url`);
+    upstreams.push(
+      Object.freeze({
+        name: part.slice(0, eq).trim(),
+        url: url('CHATPULSE_UPSTREAMS', part.slice(eq + 1).trim(), ['http:', 'https:']),
+        timeoutMs: 3_000,
+        intervalMs: 30_000,
+        required: false,
+      }),
+    );
+  }
+
+  const config: HealthConfig = {
+    port,
+    host: pick('CHATPULSE_HEALTH_HOST', 'host', (_n, v) => String(v), '0.0.0.0'),
+    windowMs: pick('CHATPULSE_HEALTH_WINDOW', 'window', (n, v) => duration(n, v, 1000), 300_000),
+    evaluationIntervalMs: pick('CHATPULSE_HEALTH_EVAL_INTERVAL', 'evaluationInterval', (n, v) => duration(n, v, 50), 5_000),
+    minSamples: pick('CHATPULSE_HEALTH_MIN_SAMPLES', 'minSamples', (n, v) => integer(n, v, 1, 1_000_000), 20),
+    hysteresis: pick('CHATPULSE_HEALTH_HYSTERESIS', 'hysteresis', (n, v) => integer(n, v, 1, 100), 2),
+    thresholds: Object.freeze(thresholds),
+    disabledKpis,
+    token: pick('CHATPULSE_HEALTH_TOKEN', 'token', (_n, v) => String(v), undefined as string | undefined),
+    rateLimits: Object.freeze(rateLimits),
+    database: dep('database', 'DATABASE_URL', ['postgres:', 'postgresql:'], true),
+    redis: dep('redis', 'REDIS_URL', ['redis:', 'rediss:'], false),
+    upstreams: Object.freeze(upstreams),
+    diskPath: pick('CHATPULSE_HEALTH_DISK_PATH', 'diskPath', (_n, v) => String(v), process.cwd()),
+    drainTimeoutMs: pick('CHATPULSE_SHUTDOWN_DRAIN', 'drainTimeout', (n, v) => duration(n, v), 10_000),
+    debug: env.DEBUG_MONITORING === 'true' || (c.debug === undefined ? false : bool('debug', c.debug)),
+  };
+  return Object.freeze(config);
+}

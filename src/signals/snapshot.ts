@@ -1,0 +1,33 @@
+/** Latency distribution over the window, in seconds. */
+export interface LatencyStats {
+  readonly count: number;
+  readonly p50?: number;
+  readonly p95?: number;
+  readonly p99?: number;
+}
+
+/**
+ * What the grading reads: the service's signals over the sliding window. Produced in-process from
+ * the instrumentation (SlidingWindow) or, for a fleet, from Prometheus (PromQL).
+ */
+export interface SignalSnapshot {
+  readonly windowSeconds: number;
+  readonly timeToFirstToken: LatencyStats;
+  readonly timeToFirstAudio: LatencyStats;
+  /** Complete response latency: duration of streams that completed. */
+  readonly completeResponse: LatencyStats;
+  readonly streams: { readonly completed: number; readonly failed: number; readonly aborted: number };
+  readonly requests: { readonly total: number; readonly serverErrors: number };
+  readonly caches: Readonly<Record<string, { readonly hits: number; readonly misses: number }>>;
+  readonly errors: Readonly<Record<string, number>>;
+  /** Streams open now. */
+  readonly activeStreams: number;
+  /** Process gauges now (for a fleet: the worst instance). */
+  readonly process?: {
+    readonly memoryUtilization: number;
+    readonly cpuUtilization: number;
+    readonly eventLoopDelayP99: number;
+  };
+  /** Instances behind the numbers (1 in-process). */
+  readonly instances: number;
+}
