@@ -1,0 +1,206 @@
+import type { Recorder } from '../../instrumentation/metrics/recorder';
+import type { ProcessSampler } from '../../instrumentation/metrics/process-metrics';
+import type { CheckResult } from '../checks/types';
+import type { HealthConfig } from '../config/health-config';
+import { gradeKpis, type KpiResult } from '../grading/grade';
+import { Hysteresis } from '../grading/hysteresis';
+import type { SignalSnapshot } from '../signals/snapshot';
+import { SlidingWindow } from '../signals/window';
+import type { StreamEvent } from '../signals/stream-events';
+
+export type HealthStatus = 'healthy' | 'degraded' | 'unhealthy';
+
+/** A dependency check result as the service reports it: with whether it is required. */
+export interface DependencyResult extends CheckResult {
+  readonly required: boolean;
+}
+
+/** Where dependency results come from (the background CheckScheduler). */
+export interface DependencySource {
+  /** The last stored result of every check; never runs a check. */
+  results(): readonly DependencyResult[];
+  start(): void;
+  stop(): Promise<void>;
+}
+
+/** Where streaming signals come from: the in-process window, or Prometheus for a fleet. */
+export interface SignalSource {
+  snapshot(): SignalSnapshot | Promise<SignalSnapshot>;
+  events?(limit: number): StreamEvent[];
+  close?(): void;
+}
+
+export interface HealthReport {
+  readonly status: HealthStatus;
+  readonly timestamp: string;
+  /** When the KPIs were last evaluated. */
+  readonly evaluatedAt: string;
+  readonly uptimeSeconds: number;
+  readonly shuttingDown: boolean;
+  readonly kpis: readonly KpiResult[];
+  readonly dependencies: readonly DependencyResult[];
+  readonly snapshot: SignalSnapshot;
+  /** One line per check that is not a plain pass. */
+  readonly issues: readonly string[];
+}
+
+
+/** A check's effect on the service: a failing optional dependency only degrades it. */
+export function effectOf(c: CheckResult, required: boolean): HealthStatus {
+  if (c.status === 'fail') return required ? 'unhealthy' : 'degraded';
+  return c.status === 'warn' ? 'degraded' : 'healthy';
+}
+
+export function worst(a: HealthStatus, b: HealthStatus): HealthStatus {
+  const order: HealthStatus[] = ['healthy', 'degraded', 'unhealthy'];
+  return order[Math.max(order.indexOf(a), order.indexOf(b))]!;
+}
+
+export interface HealthServiceOptions {
+  readonly config: HealthConfig;
+  readonly signals: SignalSource;
+  readonly dependencies?: DependencySource;
+  /** Starts the evaluation timer (default true). Tests evaluate by hand. */
+  readonly autoEvaluate?: boolean;
+}
+
+/**
+ * Grades the service: KPIs from the signal source (evaluated on an interval, with hysteresis),
+ * dependencies from their background checks. Endpoints read the last evaluation, so a request
+ * never waits on a measurement.
+ */
+export class HealthService {
+  readonly config: HealthConfig;
+  readonly startedAt = Date.now();
+  private readonly signals: SignalSource;
+  private readonly deps: DependencySource | undefined;
+  private readonly hysteresis: Hysteresis;
+  private timer: NodeJS.Timeout | undefined;
+  private last: { kpis: KpiResult[]; snapshot: SignalSnapshot; at: Date } | undefined;
+  private evaluating: Promise<void> | undefined;
+  private shuttingDown = false;
+  private readonly listeners = new Set<(r: HealthReport) => void>();
+  private lastStatus: HealthStatus | undefined;
+
+  constructor(options: HealthServiceOptions) {
+    this.config = options.config;
+    this.signals = options.signals;
+    this.deps = options.dependencies;
+    this.hysteresis = new Hysteresis(options.config.hysteresis);
+    if (options.autoEvaluate !== false) {
+      this.timer = setInterval(() => void this.evaluate().catch(() => undefined), this.config.evaluationIntervalMs);
+      this.timer.unref();
+    }
+  }
+
+  /** In-process mode: a sliding window over the instrumentation's recorder. */
+  static windowSource(recorder: Recorder, config: HealthConfig, sampler?: ProcessSampler): SignalSource & { window: SlidingWindow } {
+    const window = new SlidingWindow(recorder, config.windowMs, sampler).attach();
+    return { window, snapshot: () => window.snapshot(), events: (n) => window.events.recent(n), close: () => window.close() };
+  }
+
+  start(): this {
+    this.deps?.start();
+    void this.evaluate().catch(() => undefined);
+    return this;
+  }
+
+  /** Grades the KPIs now. Single-flight: concurrent callers share one evaluation. */
+  evaluate(): Promise<void> {
+    this.evaluating ??= (async () => {
+      try {
+        const snapshot = await this.signals.snapshot();
+        const at = new Date();
+        const raw = gradeKpis(snapshot, { thresholds: this.config.thresholds, minSamples: this.config.minSamples, disabled: this.config.disabledKpis }, at);
+        const kpis = raw.map((k) => {
+          const reported = this.hysteresis.apply(k.name, k.status);
+          if (reported === k.status) return k;
+          return { ...k, status: reported, message: `${k.message ?? `${k.name} observed ${k.status}`}; reported ${reported} until it holds for ${this.config.hysteresis} evaluations` };
+        });
+        this.last = { kpis, snapshot, at };
+        this.notify();
+      } finally {
+        this.evaluating = undefined;
+      }
+    })();
+    return this.evaluating;
+  }
+
+  /** The current report from the last KPI evaluation and the stored dependency results. */
+  report(): HealthReport {
+    if (this.last === undefined) throw new Error('HealthService.report() before the first evaluation: call evaluate() or start()');
+    const dependencies = this.deps?.results() ?? [];
+    let status: HealthStatus = 'healthy';
+    const issues: string[] = [];
+    for (const k of this.last.kpis) {
+      status = worst(status, effectOf(k, true));
+      if (k.status !== 'pass') issues.push(`${k.name}: ${k.message ?? k.status}`);
+    }
+    for (const d of dependencies) {
+      status = worst(status, effectOf(d, d.required));
+      if (d.status !== 'pass') issues.push(`${d.name}${d.required ? '' : ' (optional)'}: ${d.message ?? d.status}`);
+    }
+    if (this.shuttingDown) issues.push('shutting down');
+    return {
+      status,
+      timestamp: new Date().toISOString(),
+      evaluatedAt: this.last.at.toISOString(),
+      uptimeSeconds: Math.floor((Date.now() - this.startedAt) / 1000),
+      shuttingDown: this.shuttingDown,
+      kpis: this.last.kpis,
+      dependencies,
+      snapshot: this.last.snapshot,
+      issues,
+    };
+  }
+
+  /** Readiness: not unhealthy and not shutting down. Cheap enough for thousands of polls a second. */
+  ready(): { ready: boolean; status: HealthStatus; reason?: string } {
+    if (this.shuttingDown) return { ready: false, status: 'unhealthy', reason: 'shutting down' };
+    const r = this.report();
+    return r.status === 'unhealthy' ? { ready: false, status: r.status, reason: r.issues.join('; ') } : { ready: true, status: r.status };
+  }
+
+  events(limit: number): StreamEvent[] {
+    return this.signals.events?.(limit) ?? [];
+  }
+
+  get isShuttingDown(): boolean {
+    return this.shuttingDown;
+  }
+
+  /** Readiness turns 503 from this moment on. */
+  beginShutdown(): void {
+    if (this.shuttingDown) return;
+    this.shuttingDown = true;
+    this.notify();
+  }
+
+  /** Called with the report whenever the overall status changes (live page, alerts). */
+  onStatusChange(listener: (r: HealthReport) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private notify(): void {
+    if (this.listeners.size === 0 || this.last === undefined) return;
+    const r = this.report();
+    if (r.status === this.lastStatus && !this.shuttingDown) return;
+    this.lastStatus = r.status;
+    for (const l of this.listeners) {
+      try {
+        l(r);
+      } catch {
+        // A listener's failure must not stop grading.
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.deps?.stop();
+    this.signals.close?.();
+  }
+}
+
