@@ -204,7 +204,7 @@ export function resolveConfig(env: Env): { config: InstrumentationConfig; proble
       : read(`OTEL_EXPORTER_OTLP_${suffix}`);
   let protocol = metricsOr('PROTOCOL', (n) => r.oneOf(n, ['http/protobuf', 'http/json', 'grpc'] as const, 'http/protobuf'));
   if (protocol === 'grpc') {
-    r.reject('OTEL_EXPORTER_OTLP_PROTOCOL', 'grpc', 'gRPC is not supported; use an OTLP/HTTP endpoint (port 4318)', 'http/protobuf');
+    r.reject(r.raw('OTEL_EXPORTER_OTLP_METRICS_PROTOCOL') !== undefined ? 'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL' : 'OTEL_EXPORTER_OTLP_PROTOCOL', 'grpc', 'gRPC is not supported; use an OTLP/HTTP endpoint (port 4318)', 'http/protobuf');
     protocol = 'http/protobuf';
   }
   const config: InstrumentationConfig = {
@@ -250,7 +250,7 @@ export function resolveConfig(env: Env): { config: InstrumentationConfig; proble
 }
 
 function deepFreeze<T>(o: T): T {
-  if (o !== null && typeof o === 'object' && !Object.isFrozen(o) && !(o instanceof Set)) {
+  if (o !== null && typeof o === 'object' && !(o instanceof Set)) {
     for (const v of Object.values(o)) deepFreeze(v);
     Object.freeze(o);
   }
