@@ -44,7 +44,7 @@ export class SseParser {
     const text = typeof chunk === 'string' ? chunk : latin1(chunk);
     let signals = 0;
     let pos = 0;
-    if (this.afterCR) {
+    if (this.afterCR && text.length > 0) {
       this.afterCR = false;
       // CRLF split across writes: the LF belongs to the CR already handled.
       if (text.charCodeAt(0) === 10) pos = 1;
