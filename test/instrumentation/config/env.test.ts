@@ -272,7 +272,7 @@ describe('resolveConfig: immutability', () => {
       (config.otlp as { url: string }).url = 'http://evil';
     }).toThrow(TypeError);
     expect(() => {
-      (config.cachePrefixes as { name: string }[]).push({ name: 'x' });
+      (config.cachePrefixes as unknown as { name: string }[]).push({ name: 'x' });
     }).toThrow(TypeError);
   });
 
