@@ -48,6 +48,10 @@ export interface HealthConfig {
   /** How long open streams may drain after SIGTERM before the process exits. */
   readonly drainTimeoutMs: number;
   readonly debug: boolean;
+  /** The file's `alerts` section, validated by the alerts module at its own start. */
+  readonly alertsInput: unknown;
+  /** The file the configuration came from, if any (PUT of a rule writes back to it). */
+  readonly file: string | undefined;
 }
 
 /** The JSON/YAML file shape (and the programmatic input): every field optional. */
@@ -68,6 +72,7 @@ export interface HealthConfigInput {
   diskPath?: string;
   drainTimeout?: string | number;
   debug?: boolean;
+  alerts?: unknown;
 }
 
 export class HealthConfigError extends Error {
@@ -314,6 +319,8 @@ export function resolveHealthConfig(input: HealthConfigInput = {}, env: Env = pr
     diskPath: pick('CHATPULSE_HEALTH_DISK_PATH', 'diskPath', (_n, v) => String(v), process.cwd()),
     drainTimeoutMs: pick('CHATPULSE_SHUTDOWN_DRAIN', 'drainTimeout', (n, v) => duration(n, v), 10_000),
     debug: env.DEBUG_MONITORING === 'true' || (c.debug === undefined ? false : bool('debug', c.debug)),
+    alertsInput: c.alerts,
+    file: fileName ? path.resolve(fileName) : undefined,
   };
   return Object.freeze(config);
 }
