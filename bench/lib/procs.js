@@ -1,0 +1,141 @@
+'use strict';
+/**
+ * Child-process bookkeeping shared by the benchmarks: every child is registered, and all of them are
+ * SIGKILLed when the benchmark exits for any reason (normal end, error, Ctrl-C, SIGTERM, SIGHUP).
+ * Servers are also started with BENCH_WATCH_STDIN=1 and a stdin pipe, so even a `kill -9` of the
+ * benchmark closes their stdin and they exit by themselves.
+ */
+const { spawn, fork } = require('node:child_process');
+const { readFileSync } = require('node:fs');
+const { execFileSync } = require('node:child_process');
+
+const children = new Set();
+
+function track(child) {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
+function killAll() {
+  for (const c of children) {
+    try {
+      c.kill('SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  children.clear();
+}
+
+let installed = false;
+function installCleanup() {
+  if (installed) return;
+  installed = true;
+  process.on('exit', killAll);
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+    process.on(sig, () => {
+      process.stderr.write(`\n${sig}: stopping benchmark children\n`);
+      killAll();
+      process.exit(130);
+    });
+  }
+  process.on('uncaughtException', (err) => {
+    killAll();
+    process.stderr.write(`benchmark failed: ${err?.stack ?? err}\n`);
+    process.exit(1);
+  });
+  process.on('unhandledRejection', (err) => {
+    killAll();
+    process.stderr.write(`benchmark failed: ${err?.stack ?? err}\n`);
+    process.exit(1);
+  });
+}
+
+/** Spawns a server and resolves once it printed `ready <port>`. */
+function startServer({ nodeArgs, script, env, cwd, readyTimeoutMs = 30_000 }) {
+  const child = track(
+    spawn(process.execPath, [...nodeArgs, script], {
+      cwd,
+      env: { ...env, BENCH_WATCH_STDIN: '1' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    }),
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8');
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (d) => {
+    if (stderr.length < 20_000) stderr += d;
+  });
+  const ready = new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`server did not print "ready" within ${readyTimeoutMs} ms\nstderr: ${stderr}`));
+    }, readyTimeoutMs);
+    child.stdout.on('data', (d) => {
+      stdout += d;
+      const m = /ready (\d+)/.exec(stdout);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+    child.once('exit', (code, sig) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited early (code ${code}, signal ${sig})\nstderr: ${stderr}`));
+    });
+  });
+  const stop = (timeoutMs = 5000) =>
+    new Promise((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve(parseCpu(stdout));
+      const t = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      child.once('exit', () => {
+        clearTimeout(t);
+        resolve(parseCpu(stdout));
+      });
+      child.kill('SIGTERM');
+    });
+  return { child, ready, stop, stderr: () => stderr };
+}
+
+function parseCpu(stdout) {
+  const m = /cpu (\d+) (\d+)/.exec(stdout);
+  return m ? { userMicros: Number(m[1]), systemMicros: Number(m[2]) } : undefined;
+}
+
+function forkTracked(script, args, options) {
+  return track(fork(script, args, options));
+}
+
+let clkTck;
+function ticksPerSecond() {
+  if (clkTck === undefined) {
+    try {
+      clkTck = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      clkTck = 100;
+    }
+  }
+  return clkTck;
+}
+
+/** CPU seconds the whole machine spent busy (all CPUs, all processes), from /proc/stat. */
+function machineBusySeconds() {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0];
+  // cpu user nice system idle iowait irq softirq steal ...
+  const f = line.trim().split(/\s+/).slice(1).map(Number);
+  return (f[0] + f[1] + f[2] + f[5] + f[6] + (f[7] || 0)) / ticksPerSecond();
+}
+
+/** utime + stime of a process (all its threads), in seconds, from /proc/<pid>/stat. */
+function procCpuSeconds(pid) {
+  ticksPerSecond();
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Field 2 (comm) may contain spaces; everything after the last ')' is space-separated.
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // rest[0] is field 3 (state); utime and stime are fields 14 and 15.
+  return (Number(rest[11]) + Number(rest[12])) / clkTck;
+}
+
+module.exports = { installCleanup, startServer, forkTracked, procCpuSeconds, machineBusySeconds, killAll };
