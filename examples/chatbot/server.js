@@ -12,7 +12,7 @@ const { loadConfig } = require('./lib/config');
 const { createLogger, describeError } = require('./lib/log');
 const { createCache } = require('./lib/cache');
 const { createStore, StoreUnavailableError } = require('./lib/store');
-const { runChat, openSpeech, kbKey, ttsKey, LlmError, TtsError } = require('./lib/chat');
+const { runChat, openSpeech, kbKey, LlmError, TtsError } = require('./lib/chat');
 
 const MAX_MESSAGE_CHARS = 4000;
 const CONVERSATION_ID = /^[\w.:-]{1,128}$/;
@@ -105,9 +105,10 @@ function errorStatus(err) {
 
 /**
  * Builds the Express app and its Redis and Postgres clients.
- * Returns { app, config, ready, endStreams, close }: `ready` resolves once the first Redis
- * connection attempt and the Postgres schema set-up have settled (it never rejects: both are
- * optional); `endStreams()` ends the responses in progress; `close()` does that and closes the clients.
+ * Returns { app, config, ready, drain, close }: `ready` resolves once the first Redis connection
+ * attempt and the Postgres schema set-up have settled (it never rejects: both are optional);
+ * `drain()` answers new requests with 503 and ends the responses in progress; `close()` drains
+ * and closes the clients.
  */
 function createApp(options = {}) {
   const config = loadConfig(options);
@@ -116,6 +117,7 @@ function createApp(options = {}) {
   const store = createStore({ url: config.databaseUrl, logger });
   const deps = { config, cache, store };
   const inFlight = new Set();
+  let draining = false;
 
   /** Abort signal for the work behind a response: fires when the client goes away or the server shuts down. */
   function track(res) {
@@ -155,6 +157,11 @@ function createApp(options = {}) {
 
   const app = express();
   app.disable('x-powered-by');
+  app.use((req, res, next) => {
+    if (!draining) return next();
+    res.setHeader('Connection', 'close'); // keep-alive clients must reconnect elsewhere
+    res.status(503).json({ error: { type: 'unavailable', message: 'server is shutting down' } });
+  });
   app.use(express.json({ limit: '32kb' }));
 
   app.get('/healthz', (req, res) => {
@@ -234,16 +241,17 @@ function createApp(options = {}) {
 
   const ready = Promise.all([cache.connect(), store.init()]).then(() => undefined);
 
-  function endStreams() {
+  function drain() {
+    draining = true;
     for (const controller of inFlight) controller.abort();
   }
 
   async function close() {
-    endStreams();
+    drain();
     await Promise.all([cache.close(), store.close()]);
   }
 
-  return { app, config, ready, endStreams, close };
+  return { app, config, ready, drain, close };
 }
 
 /**
@@ -272,10 +280,12 @@ async function start(options = {}) {
     closing ??= (async () => {
       // Stop taking requests and drain the connections before closing the clients they use.
       const serverClosed = new Promise((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      chat.endStreams();
+      chat.drain();
+      // Ended streams leave keep-alive connections that turn idle a moment later: close them as they do.
+      const sweep = setInterval(() => server.closeIdleConnections(), 50);
       const cut = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
       await serverClosed;
+      clearInterval(sweep);
       clearTimeout(cut);
       await chat.close();
     })();
@@ -285,7 +295,7 @@ async function start(options = {}) {
   return { app: chat.app, server, port, close };
 }
 
-module.exports = { createApp, start, kbKey, ttsKey };
+module.exports = { createApp, start, kbKey };
 
 if (require.main === module) {
   const logger = createLogger();

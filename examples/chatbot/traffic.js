@@ -293,7 +293,6 @@ async function driveTraffic({
   if (!Array.isArray(questions) || questions.length === 0 || !questions.every((q) => typeof q === 'string' && q.trim())) {
     throw new TypeError('questions must be a non-empty array of non-empty strings');
   }
-
   if (typeof conversationPrefix !== 'string' || !/^[\w.:-]{1,120}$/.test(conversationPrefix)) {
     throw new TypeError('conversationPrefix must be 1-120 characters of letters, digits, _ . : -');
   }

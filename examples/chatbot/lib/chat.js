@@ -142,7 +142,6 @@ async function runChat(deps, { conversationId, message, audio }, signal, emit) {
   } catch (err) {
     speech?.cancel();
     if (!(err instanceof LlmError)) throw err;
-    await userSaved;
     if (Math.random() < config.llmErrorThrowRatio) throw err;
     await emit({ type: 'error', error: { type: 'llm', message: err.message } });
     return;
@@ -155,4 +154,4 @@ async function runChat(deps, { conversationId, message, audio }, signal, emit) {
   await emit({ type: 'done', data: { conversationId, messageId, tokens: tokens.length, kbCache, ...audioStats } });
 }
 
-module.exports = { runChat, openSpeech, normaliseQuestion, kbKey, ttsKey, LlmError, TtsError };
+module.exports = { runChat, openSpeech, kbKey, LlmError, TtsError };
