@@ -48,19 +48,20 @@ export function currentRuntime(): Runtime | undefined {
   return (globalThis as Globals)[kRuntime];
 }
 
-function withTimeout(p: Promise<unknown>, ms: number): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
+/** Resolves true when `p` settled in time, false when the bound ran out first. */
+function withTimeout(p: Promise<unknown>, ms: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const t = setTimeout(() => resolve(false), ms);
     t.unref();
     p.then(
       () => {
         clearTimeout(t);
-        resolve();
+        resolve(true);
       },
       (err: unknown) => {
         clearTimeout(t);
         log.warn(`flush failed: ${(err as Error)?.message ?? String(err)}`);
-        resolve();
+        resolve(true);
       },
     );
   });
@@ -88,7 +89,7 @@ export function startRuntime(config: InstrumentationConfig, options: StartOption
     if (targets.length > 0) undo.push(patchModules(targets));
   }
 
-  const { readers, prometheus } = createReaders(config, recorder, sampler);
+  const { readers, prometheus, abortInFlight } = createReaders(config, recorder, sampler);
   const meterProvider =
     readers.length === 0
       ? undefined
@@ -106,10 +107,20 @@ export function startRuntime(config: InstrumentationConfig, options: StartOption
     sampler,
     meterProvider,
     prometheusAddress: prometheus?.listening ?? Promise.resolve(undefined),
-    forceFlush: () => withTimeout(meterProvider?.forceFlush() ?? Promise.resolve(), config.shutdownTimeoutMillis),
+    forceFlush: async () => {
+      await withTimeout(meterProvider?.forceFlush() ?? Promise.resolve(), config.shutdownTimeoutMillis);
+    },
     shutdown() {
       shutdownPromise ??= (async () => {
-        await withTimeout(meterProvider?.shutdown() ?? Promise.resolve(), config.shutdownTimeoutMillis);
+        // Export sockets are unref'd; this ref'd timer holds the loop, for at most the bound, while
+        // the final export runs, so it is not cut short by an otherwise empty loop.
+        const hold = setTimeout(() => undefined, config.shutdownTimeoutMillis);
+        const settled = await withTimeout(meterProvider?.shutdown() ?? Promise.resolve(), config.shutdownTimeoutMillis);
+        clearTimeout(hold);
+        if (!settled) {
+          log.warn(`final export did not finish within ${config.shutdownTimeoutMillis} ms (CHATPULSE_SHUTDOWN_TIMEOUT); dropped`);
+          abortInFlight();
+        }
         prometheus?.server.close();
         prometheus?.server.closeAllConnections?.();
         sampler.stop();

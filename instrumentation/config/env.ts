@@ -155,17 +155,19 @@ function parseCachePrefixes(r: EnvReader): CachePrefix[] {
 
 function otlpUrl(r: EnvReader): string {
   const fallback = 'http://localhost:4318/v1/metrics';
+  const base = r.raw('OTEL_EXPORTER_OTLP_ENDPOINT');
+  let generic = fallback;
+  if (base !== undefined) {
+    if (r.url('OTEL_EXPORTER_OTLP_ENDPOINT', base)) generic = base.replace(/\/+$/, '') + '/v1/metrics';
+    else r.reject('OTEL_EXPORTER_OTLP_ENDPOINT', base, 'expected an http(s) URL', 'http://localhost:4318');
+  }
   const specific = r.raw('OTEL_EXPORTER_OTLP_METRICS_ENDPOINT');
   if (specific !== undefined) {
     if (r.url('OTEL_EXPORTER_OTLP_METRICS_ENDPOINT', specific)) return specific;
-    r.reject('OTEL_EXPORTER_OTLP_METRICS_ENDPOINT', specific, 'expected an http(s) URL', fallback);
+    // The fallback named is the one actually used: the generic endpoint when it is valid.
+    r.reject('OTEL_EXPORTER_OTLP_METRICS_ENDPOINT', specific, 'expected an http(s) URL', generic);
   }
-  const base = r.raw('OTEL_EXPORTER_OTLP_ENDPOINT');
-  if (base !== undefined) {
-    if (r.url('OTEL_EXPORTER_OTLP_ENDPOINT', base)) return base.replace(/\/+$/, '') + '/v1/metrics';
-    r.reject('OTEL_EXPORTER_OTLP_ENDPOINT', base, 'expected an http(s) URL', 'http://localhost:4318');
-  }
-  return fallback;
+  return generic;
 }
 
 function exporters(r: EnvReader): ExporterName[] {
@@ -249,8 +251,24 @@ export function resolveConfig(env: Env): { config: InstrumentationConfig; proble
   return { config: deepFreeze(config), problems: r.problems };
 }
 
+function rejectMutation(): never {
+  throw new TypeError('chatpulse configuration is frozen');
+}
+
+/** Object.freeze does not stop Set.add: frozen sets get throwing mutators as own properties. */
+function freezeSet(set: Set<unknown>): void {
+  Object.defineProperties(set, {
+    add: { value: rejectMutation },
+    delete: { value: rejectMutation },
+    clear: { value: rejectMutation },
+  });
+  Object.freeze(set);
+}
+
 function deepFreeze<T>(o: T): T {
-  if (o !== null && typeof o === 'object' && !(o instanceof Set)) {
+  if (o instanceof Set) {
+    if (!Object.isFrozen(o)) freezeSet(o);
+  } else if (o !== null && typeof o === 'object') {
     for (const v of Object.values(o)) deepFreeze(v);
     Object.freeze(o);
   }

@@ -1,4 +1,5 @@
 import * as http from 'node:http';
+import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import {
@@ -25,6 +26,50 @@ export interface Readers {
   readonly prometheus?: PrometheusEndpoint;
   /** Readers that push, and so need a flush before the process ends. */
   readonly pushing: boolean;
+  /** Destroys in-flight pushes: a hung collector must not hold the process past the shutdown bound. */
+  abortInFlight(): void;
+}
+
+/**
+ * Export connections we own. Their sockets are unref'd, so a periodic export stuck on a hung
+ * collector never keeps the host process alive; shutdown holds the loop itself, for a bounded
+ * time, while the final export runs, and then cuts whatever is still in flight.
+ */
+function exportAgents() {
+  type Socketish = { unref(): Socketish; destroy(err?: Error): void };
+  let closed = false;
+  // A code the OTLP transport does not retry, so a cut export ends instead of backing off.
+  const shutdownError = () => Object.assign(new Error('chatpulse shut down: export abandoned'), { code: 'ECHATPULSESHUTDOWN' });
+  const unref = <A extends http.Agent>(agent: A): A => {
+    const a = agent as unknown as {
+      createConnection: (...args: unknown[]) => Socketish;
+      reuseSocket: (socket: Socketish, req: unknown) => void;
+    };
+    const create = a.createConnection.bind(a);
+    a.createConnection = (...args: unknown[]) => {
+      const socket = create(...args).unref();
+      if (closed) socket.destroy(shutdownError());
+      return socket;
+    };
+    const reuse = a.reuseSocket.bind(a);
+    // Node re-refs a pooled socket when it is reused for a request.
+    a.reuseSocket = (socket, req) => {
+      reuse(socket, req);
+      socket.unref();
+    };
+    return agent;
+  };
+  const agents = [unref(new http.Agent({ keepAlive: true })), unref(new https.Agent({ keepAlive: true }))] as const;
+  return {
+    factory: (protocol: string): http.Agent => (protocol === 'https:' ? agents[1] : agents[0]),
+    destroy: () => {
+      closed = true;
+      for (const agent of agents) {
+        for (const list of Object.values(agent.sockets)) for (const socket of list ?? []) socket.destroy(shutdownError());
+        agent.destroy();
+      }
+    },
+  };
 }
 
 /**
@@ -59,7 +104,12 @@ function prometheusReader(config: InstrumentationConfig, recorder: Recorder, sam
   return { reader: exporter, endpoint: { server, listening } };
 }
 
-function otlpReader(config: InstrumentationConfig, recorder: Recorder, sampler: ProcessSampler): MetricReader {
+function otlpReader(
+  config: InstrumentationConfig,
+  recorder: Recorder,
+  sampler: ProcessSampler,
+  agentFactory: (protocol: string) => http.Agent,
+): MetricReader {
   const o = config.otlp;
   const preference =
     o.temporality === 'delta'
@@ -73,6 +123,7 @@ function otlpReader(config: InstrumentationConfig, recorder: Recorder, sampler: 
     timeoutMillis: o.timeoutMillis,
     compression: o.compression,
     temporalityPreference: preference,
+    httpAgentOptions: agentFactory,
   } as ConstructorParameters<typeof OTLPJsonMetricExporter>[0];
   const exporter =
     o.protocol === 'http/json' ? new OTLPJsonMetricExporter(options) : new OTLPProtoMetricExporter(options);
@@ -90,13 +141,14 @@ export function createReaders(config: InstrumentationConfig, recorder: Recorder,
   const readers: MetricReader[] = [];
   let prometheus: PrometheusEndpoint | undefined;
   let pushing = false;
+  const agents = exportAgents();
   for (const name of config.exporters) {
     if (name === 'prometheus') {
       const p = prometheusReader(config, recorder, sampler);
       readers.push(p.reader);
       prometheus = p.endpoint;
     } else if (name === 'otlp') {
-      readers.push(otlpReader(config, recorder, sampler));
+      readers.push(otlpReader(config, recorder, sampler, agents.factory));
       pushing = true;
     } else {
       readers.push(
@@ -109,5 +161,5 @@ export function createReaders(config: InstrumentationConfig, recorder: Recorder,
       pushing = true;
     }
   }
-  return { readers, prometheus, pushing };
+  return { readers, prometheus, pushing, abortInFlight: agents.destroy };
 }

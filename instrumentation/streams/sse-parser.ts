@@ -31,6 +31,7 @@ export class SseParser {
   private line = '';
   private lineTruncated = false;
   private afterCR = false;
+  private started = false;
   private eventType = '';
   private hasData = false;
   private data = '';
@@ -44,10 +45,16 @@ export class SseParser {
     const text = typeof chunk === 'string' ? chunk : latin1(chunk);
     let signals = 0;
     let pos = 0;
-    if (this.afterCR && text.length > 0) {
+    if (!this.started && text.length > 0) {
+      this.started = true;
+      // A leading byte-order mark is dropped by UTF-8 decoding (as text, or as latin1 bytes).
+      if (text.charCodeAt(0) === 0xfeff) pos = 1;
+      else if (text.startsWith('\u00ef\u00bb\u00bf')) pos = 3;
+    }
+    if (this.afterCR && text.length > pos) {
       this.afterCR = false;
       // CRLF split across writes: the LF belongs to the CR already handled.
-      if (text.charCodeAt(0) === 10) pos = 1;
+      if (text.charCodeAt(pos) === 10) pos += 1;
     }
     const n = text.length;
     while (pos < n) {
@@ -117,8 +124,8 @@ export class SseParser {
       return SIGNAL_ERROR;
     }
     if (type !== '' && c.ignored.has(type)) return 0;
-    // OpenAI-style end-of-stream sentinel is not a token.
-    if (data === '[DONE]') return 0;
+    // OpenAI-style end-of-stream sentinel, and empty keepalive events, are not tokens.
+    if (data === '[DONE]' || data.trim() === '') return 0;
     return SIGNAL_TOKEN;
   }
 }

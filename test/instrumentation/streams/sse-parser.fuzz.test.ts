@@ -151,7 +151,7 @@ describe(`SSE parser fuzz (seed ${SEED})`, () => {
           else if (CLASSES.error.has(type)) {
             signals |= SIGNAL_ERROR;
             errorData ??= joined;
-          } else if (!CLASSES.ignored.has(type) && joined !== '[DONE]') signals |= SIGNAL_TOKEN;
+          } else if (!CLASSES.ignored.has(type) && joined !== '[DONE]' && joined.trim() !== '') signals |= SIGNAL_TOKEN;
         }
         type = '';
         data = undefined;
