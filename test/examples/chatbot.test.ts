@@ -165,6 +165,44 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+/** A TCP proxy to a local port that can be stopped and restarted on the same port: an outage on demand. */
+async function tcpProxy(targetPort: number) {
+  const sockets = new Set<net.Socket>();
+  let server: net.Server;
+  async function listen(port: number) {
+    server = net.createServer((client) => {
+      const upstream = net.connect(targetPort, '127.0.0.1');
+      for (const socket of [client, upstream]) {
+        sockets.add(socket);
+        socket.on('close', () => sockets.delete(socket));
+        socket.on('error', () => socket.destroy());
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    server.listen(port, '127.0.0.1');
+    await once(server, 'listening');
+    return (server.address() as net.AddressInfo).port;
+  }
+  const port = await listen(0);
+  return {
+    port,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const socket of sockets) socket.destroy();
+      }),
+    restart: () => listen(port),
+  };
+}
+
+async function waitFor(condition: () => boolean, timeoutMs = 5000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await sleep(20);
+  }
+}
+
 /** Runs a node script to completion, collecting its output. */
 function runNode(args: string[], env: Record<string, string>, timeoutMs = 15_000) {
   const child = spawn(process.execPath, args, { cwd: REPO, env: { ...process.env, ...env } });
@@ -402,6 +440,40 @@ describe('sample chatbot: failures', () => {
       expect((await fetch(`http://127.0.0.1:${degraded.port}/api/tts/1`)).status).toBe(503);
     } finally {
       await degraded.close();
+    }
+  });
+
+  it('rides out Redis and Postgres going away mid-run, and uses Redis again when it is back', async () => {
+    const redisProxy = await tcpProxy(6379);
+    const postgresProxy = await tcpProxy(5432);
+    const logger = captureLogger();
+    const flaky = await chatbot.start({
+      ...FAST,
+      redisUrl: `redis://127.0.0.1:${redisProxy.port}`,
+      databaseUrl: `postgres://postgres@127.0.0.1:${postgresProxy.port}/postgres`,
+      logger,
+    });
+    const ask = () => sse(`http://127.0.0.1:${flaky.port}/api/chat/stream`, postJson({ message: `Flaky ${RUN}` }));
+    const count = (text: string) => logger.lines.filter((l) => l.includes(text)).length;
+    try {
+      expect((await ask()).done).toMatchObject({ kbCache: 'miss', messageId: expect.any(String) });
+
+      await Promise.all([redisProxy.stop(), postgresProxy.stop()]);
+      for (let i = 0; i < 3; i++) {
+        const { tokens, done } = await ask();
+        expect(tokens).toHaveLength(FAST.llmTokens);
+        expect(done).toMatchObject({ kbCache: 'miss', messageId: null });
+      }
+      await waitFor(() => count('redis unreachable') > 0);
+      expect(count('redis unreachable')).toBe(1);
+      expect(count('postgres unreachable')).toBe(1);
+
+      await redisProxy.restart();
+      await waitFor(() => count('redis reachable again') === 1);
+      expect((await ask()).done).toMatchObject({ kbCache: 'hit' });
+    } finally {
+      await flaky.close();
+      await Promise.all([redisProxy.stop(), postgresProxy.stop()]);
     }
   });
 

@@ -16,7 +16,7 @@ function createCache({ url, keyPrefix, logger }) {
     maxRetriesPerRequest: 1,
     connectTimeout: 2000,
     commandTimeout: 500, // a slow cache must not stall the stream
-    retryStrategy: (attempt) => Math.min(250 * 2 ** attempt, 30_000), // keep reconnecting, backing off to 30 s
+    retryStrategy: (attempt) => Math.min(100 * 2 ** attempt, 30_000), // keep reconnecting, backing off to 30 s
   });
 
   let healthy = true;
