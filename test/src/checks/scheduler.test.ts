@@ -3,7 +3,7 @@ import { CheckScheduler, type StatusChange } from '../../../src/checks/scheduler
 import type { CheckResult, CheckStatus, DependencyCheck } from '../../../src/checks/types';
 import { sleep, waitFor } from './wait';
 
-type Partial = Awaited<ReturnType<DependencyCheck['run']>>;
+type Partial = Omit<Awaited<ReturnType<DependencyCheck['run']>>, 'measurement'>;
 
 function fakeCheck(
   name: string,
@@ -17,7 +17,8 @@ function fakeCheck(
     measurement: 'responseTime',
     intervalMs: opts.intervalMs ?? 1000,
     timeoutMs: opts.timeoutMs ?? 500,
-    run,
+    // Not async: a synchronous throw from `run` must reach the scheduler as one.
+    run: (signal) => run(signal).then((r) => ({ measurement: 'responseTime', ...r })),
     ...(opts.close !== undefined ? { close: opts.close } : {}),
   };
 }

@@ -1,0 +1,270 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { abortable, deadline } from './abort';
+import { bytes, ms, percent, round } from './format';
+import { positive, withDefaults } from './options';
+import { errorMessage, redactUrl, urlSecrets } from './redact';
+import type { CheckResult, CheckStatus, DependencyCheck } from './types';
+
+export interface RedisCheckOptions {
+  /** Check name. Default `redis`. */
+  readonly name?: string;
+  /** Used to create the check's own client when `client` is not given. */
+  readonly url?: string;
+  /** The app's client: probed as is, never reconnected or closed by the check. */
+  readonly client?: Redis;
+  /** Default true (sessions and rate limits usually live here); set false for a pure cache. */
+  readonly required?: boolean;
+  /** Default 15000 ms. */
+  readonly intervalMs?: number;
+  /** Default 2000 ms: Redis answers in well under a millisecond, two seconds is an outage. */
+  readonly timeoutMs?: number;
+  /** PING round trip above which the check warns. Default 500 ms, as for Postgres. */
+  readonly slowRoundTripMs?: number;
+  /** used_memory / maxmemory from which the check warns (evictions or OOM errors follow). Default 0.9. */
+  readonly memoryWarnRatio?: number;
+  /**
+   * Whether to prove writes with SET/GET/DEL on `chatpulse:health:<random>`. Default true; turn
+   * off for a read-only replica or an ACL that forbids the key.
+   */
+  readonly writeCheck?: boolean;
+}
+
+export const REDIS_DEFAULTS = {
+  name: 'redis',
+  required: true,
+  intervalMs: 15_000,
+  timeoutMs: 2_000,
+  slowRoundTripMs: 500,
+  memoryWarnRatio: 0.9,
+  writeCheck: true,
+} as const;
+
+type Outcome = Omit<CheckResult, 'name' | 'component' | 'time' | 'durationMs'>;
+
+/**
+ * Redis PING, a write/read/delete round trip on a unique expiring key, and memory, clients and
+ * version from INFO. The check's own client never reconnects in the background (each run
+ * reconnects if needed, so attempts follow the check's interval) and its 'error' events are
+ * captured into the result, never left unhandled.
+ */
+export function redisCheck(options: RedisCheckOptions): DependencyCheck {
+  if (options.client === undefined && options.url === undefined) {
+    throw new TypeError('redisCheck: give a url or a client');
+  }
+  const o = withDefaults(REDIS_DEFAULTS, options);
+  positive('redisCheck: intervalMs', o.intervalMs);
+  positive('redisCheck: timeoutMs', o.timeoutMs);
+  const appClient = options.client;
+  const secrets = [
+    ...urlSecrets(options.url),
+    ...(typeof appClient?.options.password === 'string' ? [appClient.options.password] : []),
+  ];
+  const target = describeTarget(options);
+  let own: Redis | undefined;
+  let lastError: string | undefined;
+
+  function ownClient(): Redis {
+    if (own === undefined) {
+      own = new Redis(options.url as string, {
+        lazyConnect: true,
+        connectTimeout: o.timeoutMs,
+        commandTimeout: o.timeoutMs,
+        maxRetriesPerRequest: 0,
+        // Fail fast while disconnected instead of queueing behind a reconnect.
+        enableOfflineQueue: false,
+        // No background reconnect loop: the next run reconnects, at the check's own pace.
+        retryStrategy: () => null,
+        autoResubscribe: false,
+        connectionName: 'chatpulse-health',
+      });
+      own.on('error', (err: unknown) => {
+        lastError = errorMessage(err, secrets);
+      });
+    }
+    return own;
+  }
+
+  async function run(parent: AbortSignal): Promise<Outcome> {
+    const dl = deadline(parent, o.timeoutMs);
+    const { signal } = dl;
+    const base = { measurement: 'responseTime', unit: 'ms', threshold: `≤${o.slowRoundTripMs}ms` } as const;
+    const failed = (message: string): Outcome => ({
+      ...base,
+      status: 'fail',
+      message,
+      details: { target, connectionStatus: 'disconnected' },
+    });
+    const step = <T>(p: Promise<T>): Promise<T> => abortable(p, signal);
+    let client: Redis;
+    try {
+      if (appClient !== undefined) {
+        client = appClient;
+        // Commands sent now would sit in the app's offline queue until our deadline.
+        if (client.status !== 'ready') return failed(`client is not connected (status: ${client.status})`);
+      } else {
+        client = ownClient();
+        if (client.status !== 'ready') {
+          lastError = undefined;
+          // Anything but `wait`/`end` is a leftover of an aborted run: let it close first.
+          if (!idle(client)) await step(closed(client));
+          try {
+            await step(client.connect());
+          } catch (err) {
+            drop(client);
+            // ioredis rejects connect() with "Connection is closed."; the cause came as an 'error' event.
+            return failed(`cannot connect: ${lastError ?? errorMessage(err, secrets)}`);
+          }
+        }
+      }
+
+      const t0 = performance.now();
+      try {
+        await step(client.ping());
+      } catch (err) {
+        return failed(`PING failed: ${errorMessage(err, secrets)}`);
+      }
+      const pingMs = performance.now() - t0;
+
+      let writeMs: number | undefined;
+      if (o.writeCheck) {
+        const key = `chatpulse:health:${randomBytes(8).toString('hex')}`;
+        const token = randomBytes(8).toString('hex');
+        const t1 = performance.now();
+        try {
+          // The expiry removes the key even if the DEL never arrives.
+          await step(client.set(key, token, 'PX', Math.max(10_000, o.timeoutMs * 2)));
+          const got = await step(client.get(key));
+          await step(client.del(key));
+          if (got !== token) return failed(`GET returned ${got === null ? 'nothing' : 'a different value'} after SET`);
+        } catch (err) {
+          return failed(`SET/GET/DEL failed: ${errorMessage(err, secrets)}`);
+        }
+        writeMs = performance.now() - t1;
+      }
+
+      // INFO is diagnostics: a managed Redis that disables it still passes.
+      let info: Record<string, string> | undefined;
+      let infoError: string | undefined;
+      try {
+        info = parseInfo(await step(client.info()));
+      } catch (err) {
+        if (signal.aborted) throw err;
+        infoError = errorMessage(err, secrets);
+      }
+
+      const issues: string[] = [];
+      let status: CheckStatus = 'pass';
+      if (pingMs > o.slowRoundTripMs) {
+        status = 'warn';
+        issues.push(`PING round trip ${ms(pingMs)} > ${o.slowRoundTripMs}ms`);
+      }
+      const details: Record<string, unknown> = {
+        target,
+        connectionStatus: 'connected',
+        pingMs: round(pingMs),
+        ...(writeMs !== undefined ? { setGetDelMs: round(writeMs) } : {}),
+      };
+      if (info !== undefined) {
+        const used = num(info.used_memory);
+        const max = num(info.maxmemory);
+        const utilization = used !== undefined && max !== undefined && max > 0 ? used / max : undefined;
+        Object.assign(details, {
+          version: info.redis_version,
+          role: info.role,
+          uptimeSeconds: num(info.uptime_in_seconds),
+          usedMemoryBytes: used,
+          usedMemory: used !== undefined ? bytes(used) : undefined,
+          // 0 means no limit: Redis grows until the host or container runs out.
+          maxMemoryBytes: max,
+          maxMemoryPolicy: info.maxmemory_policy,
+          memoryUtilization: utilization !== undefined ? round(utilization, 4) : undefined,
+          connectedClients: num(info.connected_clients),
+          blockedClients: num(info.blocked_clients),
+          maxClients: num(info.maxclients),
+        });
+        if (utilization !== undefined && utilization >= o.memoryWarnRatio) {
+          status = 'warn';
+          issues.push(`memory ${percent(utilization)} of maxmemory (policy ${info.maxmemory_policy ?? 'unknown'})`);
+        }
+      } else {
+        details.infoError = infoError;
+      }
+      return {
+        ...base,
+        status,
+        value: round(pingMs),
+        display: ms(pingMs),
+        ...(issues.length > 0 ? { message: issues.join('; ') } : {}),
+        details,
+      };
+    } catch (err) {
+      return failed(errorMessage(err, secrets));
+    } finally {
+      // A run cut short may leave a command in flight on our connection: drop it, the next run
+      // reconnects. The app's client is never touched.
+      if (signal.aborted && own !== undefined) drop(own);
+      dl.dispose();
+    }
+  }
+
+  return {
+    name: o.name,
+    component: 'redis',
+    measurement: 'responseTime',
+    required: o.required,
+    intervalMs: o.intervalMs,
+    timeoutMs: o.timeoutMs,
+    run,
+    async close() {
+      const c = own;
+      own = undefined;
+      // disconnect(), not quit(): quit waits for a reply a hung server never sends.
+      if (c !== undefined && c.status !== 'end') c.disconnect();
+    },
+  };
+}
+
+/** No connection and no attempt under way: `connect()` may be called. */
+function idle(client: Redis): boolean {
+  return client.status === 'wait' || client.status === 'end';
+}
+
+/**
+ * Closes a connection or attempt. Only when there is one: ioredis sets a "manually closing" flag
+ * that only a close event clears, and while set it hides the next attempt's connect errors.
+ */
+function drop(client: Redis): void {
+  if (!idle(client)) client.disconnect();
+}
+
+/** Resolves once the client has no connection (after `drop`), so it can connect again. */
+function closed(client: Redis): Promise<void> {
+  drop(client);
+  if (idle(client)) return Promise.resolve();
+  return new Promise((resolve) => client.once('end', () => resolve()));
+}
+
+/** `INFO` text to a flat map (sections are irrelevant: field names are unique). */
+export function parseInfo(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split(/\r?\n/)) {
+    if (line === '' || line.startsWith('#')) continue;
+    const i = line.indexOf(':');
+    if (i > 0) out[line.slice(0, i)] = line.slice(i + 1);
+  }
+  return out;
+}
+
+function num(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+function describeTarget(options: RedisCheckOptions): string {
+  if (options.url !== undefined) return redactUrl(options.url);
+  const co = options.client?.options;
+  const user = co?.username ? `${co.username}@` : '';
+  return `redis://${user}${co?.host ?? 'localhost'}:${co?.port ?? 6379}/${co?.db ?? 0}`;
+}
