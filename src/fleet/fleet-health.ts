@@ -1,0 +1,112 @@
+import type { Logger } from 'pino';
+import type { DependencyResult, DependencySource, SignalSource } from '../service/health-service';
+import type { SignalSnapshot } from '../signals/snapshot';
+import type { StreamEvent } from '../signals/stream-events';
+import { PrometheusSignalSource } from './prometheus-source';
+
+/** A snapshot with nothing in it: what grading sees before Prometheus ever answered. */
+export function emptySnapshot(windowSeconds: number): SignalSnapshot {
+  return {
+    windowSeconds,
+    timeToFirstToken: { count: 0 },
+    timeToFirstAudio: { count: 0 },
+    completeResponse: { count: 0 },
+    streams: { completed: 0, failed: 0, aborted: 0 },
+    requests: { total: 0, serverErrors: 0 },
+    caches: {},
+    errors: {},
+    activeStreams: 0,
+    instances: 0,
+  };
+}
+
+/**
+ * The fleet as the health service sees it: signals from Prometheus, plus two required checks that
+ * say whether those signals can be trusted —
+ *
+ *   prometheus  the last snapshot's queries all succeeded (else: why, naming the URL)
+ *   instances   at least one instance of the service reports metrics (else every KPI would be
+ *               "not graded" and an entirely dead fleet would look healthy)
+ *
+ * A failed snapshot never fails the evaluation: grading keeps the last good numbers (or an empty
+ * window) and the `prometheus` check turns the report unhealthy until Prometheus answers again.
+ */
+export class PrometheusFleet implements SignalSource, DependencySource {
+  private last: SignalSnapshot | undefined;
+  private checks: DependencyResult[];
+  private failing: string | undefined;
+
+  constructor(
+    readonly source: PrometheusSignalSource,
+    private readonly logger?: Logger,
+  ) {
+    const time = new Date().toISOString();
+    const pending = 'not checked yet';
+    this.checks = [
+      { name: 'prometheus', component: 'integrations', measurement: 'responseTime', status: 'pass', message: pending, time, required: true },
+      { name: 'instances', component: 'system', measurement: 'instances', status: 'pass', message: pending, time, required: true },
+    ];
+  }
+
+  async snapshot(): Promise<SignalSnapshot> {
+    const started = performance.now();
+    const time = () => new Date().toISOString();
+    const target = this.source.service === undefined ? 'any service' : `service_name=${JSON.stringify(this.source.service)}`;
+    try {
+      const s = await this.source.snapshot();
+      const durationMs = Math.round(performance.now() - started);
+      this.last = s;
+      if (this.failing !== undefined) this.logger?.info({ prometheus: this.source.url }, 'Prometheus answers again');
+      this.failing = undefined;
+      this.checks = [
+        { name: 'prometheus', component: 'integrations', measurement: 'responseTime', status: 'pass', value: durationMs, unit: 'ms', display: `${durationMs}ms`, time: time(), durationMs, required: true, details: { url: this.source.url } },
+        s.instances > 0
+          ? { name: 'instances', component: 'system', measurement: 'instances', status: 'pass', value: s.instances, unit: 'count', display: String(s.instances), time: time(), required: true }
+          : {
+              name: 'instances',
+              component: 'system',
+              measurement: 'instances',
+              status: 'fail',
+              value: 0,
+              unit: 'count',
+              display: '0',
+              message: `no instance of ${target} in Prometheus at ${this.source.url} (check --service and the scrape config)`,
+              time: time(),
+              required: true,
+            },
+      ];
+      return s;
+    } catch (err) {
+      const durationMs = Math.round(performance.now() - started);
+      const message = (err as Error).message;
+      if (this.failing !== message) this.logger?.warn({ prometheus: this.source.url, err: message }, 'fleet signals unavailable');
+      this.failing = message;
+      this.checks = [
+        { name: 'prometheus', component: 'integrations', measurement: 'responseTime', status: 'fail', message, time: time(), durationMs, required: true, details: { url: this.source.url } },
+        // Unknown, not zero: keep the last count, say it is stale.
+        { ...this.checks[1]!, ...(this.last === undefined ? { status: 'fail' as const, message: 'unknown: Prometheus has not answered yet' } : {}), time: time() },
+      ];
+      return this.last ?? emptySnapshot(this.source.windowMs / 1000);
+    }
+  }
+
+  events(): StreamEvent[] {
+    return [];
+  }
+
+  results(): readonly DependencyResult[] {
+    return this.checks;
+  }
+
+  start(): void {
+    // Checked with every snapshot: nothing runs on its own.
+  }
+
+  async stop(): Promise<void> {
+    this.source.close();
+  }
+
+  close(): void {
+    this.source.close();
+  }
+}

@@ -1,0 +1,326 @@
+import * as http from 'node:http';
+import * as https from 'node:https';
+import type { SignalSource } from '../service/health-service';
+import type { LatencyStats, SignalSnapshot } from '../signals/snapshot';
+import type { StreamEvent } from '../signals/stream-events';
+
+export interface PrometheusSourceOptions {
+  /** Prometheus base URL, e.g. `http://prometheus:9090` (a path prefix such as `/prometheus` is kept). */
+  readonly url: string;
+  /** `service_name` label of the fleet; undefined = every service Prometheus scrapes. */
+  readonly service?: string;
+  /** The sliding window every rate, increase and quantile covers. */
+  readonly windowMs: number;
+  /** Bound on one snapshot: all its queries, which run in parallel. */
+  readonly timeoutMs: number;
+  /** Extra request headers (e.g. `Authorization` for a Prometheus behind a proxy). */
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/** A failed snapshot: Prometheus unreachable, too slow, or answering something else than its API. */
+export class PrometheusQueryError extends Error {
+  readonly code = 'CHATPULSE_ERR_PROMETHEUS';
+  constructor(
+    /** The Prometheus base URL, without credentials. */
+    readonly url: string,
+    message: string,
+    /** The PromQL that failed, when one did. */
+    readonly query?: string,
+  ) {
+    super(message);
+    this.name = 'PrometheusQueryError';
+  }
+}
+
+const MAX_BODY = 8 << 20;
+
+const QUANTILES = { p50: 0.5, p95: 0.95, p99: 0.99 } as const;
+
+/** A PromQL string literal (Go escaping accepts what JSON produces). */
+function literal(v: string): string {
+  return JSON.stringify(v);
+}
+
+/**
+ * The PromQL behind every snapshot field. The KPI ratios are taken from these numbers the way the
+ * recording rules in `alerts/` define them: stream success = completed / (completed + failed),
+ * error rate = 5xx / all requests, hit rate = hits / lookups per `chatbot_cache_name`.
+ */
+export function fleetQueries(service: string | undefined, windowSeconds: number) {
+  const w = `[${Math.max(1, Math.round(windowSeconds))}s]`;
+  const sel = (...extra: string[]) => {
+    const m = [...(service === undefined ? [] : [`service_name=${literal(service)}`]), ...extra];
+    return m.length === 0 ? '' : `{${m.join(', ')}}`;
+  };
+  const latency = (base: string, ...extra: string[]) => ({
+    count: `sum(increase(${base}_count${sel(...extra)}${w}))`,
+    ...(Object.fromEntries(
+      Object.entries(QUANTILES).map(([k, q]) => [k, `histogram_quantile(${q}, sum by (le) (rate(${base}_bucket${sel(...extra)}${w})))`]),
+    ) as Record<keyof typeof QUANTILES, string>),
+  });
+  return {
+    timeToFirstToken: latency('chatbot_stream_time_to_first_token'),
+    timeToFirstAudio: latency('chatbot_stream_time_to_first_audio'),
+    // Complete response latency: streams that completed, as in-process and in the recording rules.
+    completeResponse: latency('chatbot_stream_duration', 'chatbot_stream_outcome="completed"'),
+    streams: `sum by (chatbot_stream_outcome) (increase(chatbot_streams_total${sel()}${w}))`,
+    requestsTotal: `sum(increase(http_server_request_duration_count${sel()}${w}))`,
+    requestsServerErrors: `sum(increase(http_server_request_duration_count${sel('http_response_status_code=~"5.."')}${w}))`,
+    caches: `sum by (chatbot_cache_name, chatbot_cache_result) (increase(chatbot_cache_lookups_total${sel()}${w}))`,
+    errors: `sum by (error_type) (increase(chatbot_errors_total${sel()}${w}))`,
+    activeStreams: `sum(chatbot_streams_active${sel()})`,
+    // Process gauges: the worst instance.
+    memoryUtilization: `max(process_memory_utilization${sel()})`,
+    cpuUtilization: `max(process_cpu_utilization${sel()})`,
+    eventLoopDelayP99: `max(nodejs_eventloop_delay${sel('nodejs_eventloop_delay_percentile="p99"')})`,
+    // Every Chatpulse process exports process_memory_utilization; `up` has no service_name.
+    instances: `count(count by (job, instance) (process_memory_utilization${sel()}))`,
+  };
+}
+
+export type FleetQueries = ReturnType<typeof fleetQueries>;
+
+interface Sample {
+  readonly labels: Readonly<Record<string, string>>;
+  readonly value: number;
+}
+
+/** Prometheus renders special floats as `NaN`, `+Inf`, `-Inf`. */
+function parseValue(v: unknown): number {
+  if (v === '+Inf' || v === 'Inf') return Infinity;
+  if (v === '-Inf') return -Infinity;
+  return typeof v === 'string' ? Number(v) : NaN;
+}
+
+/**
+ * increase() extrapolates to the window's edges, so a counter that grew by 57 reads 57.3. Counts
+ * are whole numbers: round to the nearest, and treat what is not a finite non-negative number as 0.
+ */
+export function roundCount(v: number | undefined): number {
+  return v === undefined || !Number.isFinite(v) || v < 0 ? 0 : Math.round(v);
+}
+
+function finite(v: number | undefined): number | undefined {
+  return v !== undefined && Number.isFinite(v) ? v : undefined;
+}
+
+const first = (samples: readonly Sample[]) => samples[0]?.value;
+
+/** Strips credentials from a URL for messages and logs. */
+function redact(u: URL): string {
+  const c = new URL(u.href);
+  c.username = '';
+  c.password = '';
+  return c.href.replace(/\/$/, '');
+}
+
+/**
+ * Fleet mode: the signals of every instance of a service, read from Prometheus with instant
+ * queries over the window. Counters are summed over instances, histograms are merged bucket by
+ * bucket before the quantile is taken, and process gauges report the worst instance.
+ */
+export class PrometheusSignalSource implements SignalSource {
+  /** The base URL without credentials (for messages and logs). */
+  readonly url: string;
+  readonly service: string | undefined;
+  readonly windowMs: number;
+  readonly timeoutMs: number;
+  readonly queries: FleetQueries;
+  private readonly endpoint: URL;
+  private readonly headers: Record<string, string>;
+  private readonly inFlight = new Set<AbortController>();
+  // ~20 queries per snapshot, every evaluation: reuse connections.
+  private readonly httpAgent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+  private readonly httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 8 });
+
+  constructor(options: PrometheusSourceOptions) {
+    let base: URL;
+    try {
+      base = new URL(options.url);
+    } catch {
+      throw new TypeError(`Prometheus URL is not a valid URL: ${JSON.stringify(options.url)}`);
+    }
+    if (base.protocol !== 'http:' && base.protocol !== 'https:') {
+      throw new TypeError(`Prometheus URL must be http or https, got ${base.protocol}`);
+    }
+    if (!Number.isFinite(options.windowMs) || options.windowMs < 1000) throw new RangeError(`windowMs must be at least 1000, got ${options.windowMs}`);
+    if (!Number.isFinite(options.timeoutMs) || options.timeoutMs <= 0) throw new RangeError(`timeoutMs must be positive, got ${options.timeoutMs}`);
+    if (options.service !== undefined && options.service === '') throw new TypeError('service must not be empty (omit it for every service)');
+    this.headers = { accept: 'application/json', ...(options.headers ?? {}) };
+    // Credentials in the URL become Basic auth (and never appear in messages).
+    if (base.username !== '' || base.password !== '') {
+      const hasAuth = Object.keys(this.headers).some((h) => h.toLowerCase() === 'authorization');
+      if (!hasAuth) {
+        const user = decodeURIComponent(base.username);
+        const pass = decodeURIComponent(base.password);
+        this.headers.authorization = `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
+      }
+    }
+    this.url = redact(base);
+    const clean = new URL(this.url + '/');
+    this.endpoint = new URL('api/v1/query', clean);
+    this.service = options.service;
+    this.windowMs = options.windowMs;
+    this.timeoutMs = options.timeoutMs;
+    this.queries = fleetQueries(options.service, options.windowMs / 1000);
+  }
+
+  /** Runs every query in parallel; rejects with a PrometheusQueryError naming the URL on the first failure. */
+  async snapshot(): Promise<SignalSnapshot> {
+    const controller = new AbortController();
+    this.inFlight.add(controller);
+    const timer = setTimeout(() => controller.abort(new PrometheusQueryError(this.url, `Prometheus at ${this.url} did not answer within ${this.timeoutMs} ms`)), this.timeoutMs);
+    const q = this.queries;
+    const run = (query: string) =>
+      this.query(query, controller.signal).catch((err: unknown) => {
+        // One failure is the snapshot's failure: stop the other queries.
+        controller.abort(err);
+        throw err;
+      });
+    const latency = async (l: FleetQueries['timeToFirstToken']): Promise<LatencyStats> => {
+      const [count, p50, p95, p99] = await Promise.all([run(l.count), run(l.p50), run(l.p95), run(l.p99)]);
+      const n = roundCount(first(count));
+      if (n === 0) return { count: 0 };
+      const stats: { count: number; p50?: number; p95?: number; p99?: number } = { count: n };
+      for (const [k, v] of [['p50', p50], ['p95', p95], ['p99', p99]] as const) {
+        const x = finite(first(v));
+        if (x !== undefined) stats[k] = x;
+      }
+      return stats;
+    };
+    try {
+      const [ttft, ttfa, complete, streams, total, serverErrors, caches, errors, active, mem, cpu, loop, instances] = await Promise.all([
+        latency(q.timeToFirstToken),
+        latency(q.timeToFirstAudio),
+        latency(q.completeResponse),
+        run(q.streams),
+        run(q.requestsTotal),
+        run(q.requestsServerErrors),
+        run(q.caches),
+        run(q.errors),
+        run(q.activeStreams),
+        run(q.memoryUtilization),
+        run(q.cpuUtilization),
+        run(q.eventLoopDelayP99),
+        run(q.instances),
+      ]);
+      const outcome = (o: string) => roundCount(streams.find((s) => s.labels.chatbot_stream_outcome === o)?.value);
+      const cacheMap: Record<string, { hits: number; misses: number }> = {};
+      for (const s of caches) {
+        const name = s.labels.chatbot_cache_name;
+        const result = s.labels.chatbot_cache_result;
+        if (name === undefined || (result !== 'hit' && result !== 'miss')) continue;
+        const c = (cacheMap[name] ??= { hits: 0, misses: 0 });
+        if (result === 'hit') c.hits += roundCount(s.value);
+        else c.misses += roundCount(s.value);
+      }
+      // As in-process: a cache or error class appears once it had something in the window.
+      for (const [name, c] of Object.entries(cacheMap)) if (c.hits + c.misses === 0) delete cacheMap[name];
+      const errorMap: Record<string, number> = {};
+      for (const s of errors) {
+        const n = roundCount(s.value);
+        const type = s.labels.error_type;
+        if (type !== undefined && n > 0) errorMap[type] = (errorMap[type] ?? 0) + n;
+      }
+      const memV = finite(first(mem));
+      const cpuV = finite(first(cpu));
+      const loopV = finite(first(loop));
+      return {
+        windowSeconds: this.windowMs / 1000,
+        timeToFirstToken: ttft,
+        timeToFirstAudio: ttfa,
+        completeResponse: complete,
+        streams: { completed: outcome('completed'), failed: outcome('failed'), aborted: outcome('aborted') },
+        requests: { total: roundCount(first(total)), serverErrors: roundCount(first(serverErrors)) },
+        caches: cacheMap,
+        errors: errorMap,
+        activeStreams: roundCount(first(active)),
+        process:
+          memV === undefined && cpuV === undefined && loopV === undefined
+            ? undefined
+            : { memoryUtilization: memV ?? 0, cpuUtilization: cpuV ?? 0, eventLoopDelayP99: loopV ?? 0 },
+        instances: roundCount(first(instances)),
+      };
+    } catch (err) {
+      // An abort carries its reason (timeout, the first failure); close() aborts without one.
+      const reason = controller.signal.aborted ? controller.signal.reason : err;
+      if (reason instanceof PrometheusQueryError) throw reason;
+      throw new PrometheusQueryError(this.url, `Prometheus at ${this.url}: ${(reason as Error)?.message ?? String(reason)}`);
+    } finally {
+      clearTimeout(timer);
+      this.inFlight.delete(controller);
+    }
+  }
+
+  /** No per-stream events in fleet mode. */
+  events(_limit?: number): StreamEvent[] {
+    return [];
+  }
+
+  /** Aborts snapshots in flight and closes pooled connections. */
+  close(): void {
+    for (const c of this.inFlight) c.abort(new PrometheusQueryError(this.url, `Prometheus at ${this.url}: source closed`));
+    this.inFlight.clear();
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
+  }
+
+  /** One instant query; the vector's samples. */
+  private async query(query: string, signal: AbortSignal): Promise<Sample[]> {
+    const u = new URL(this.endpoint);
+    u.searchParams.set('query', query);
+    const res = await this.get(u, signal, query);
+    let body: { status?: unknown; errorType?: unknown; error?: unknown; data?: { resultType?: unknown; result?: unknown } };
+    try {
+      body = JSON.parse(res.text) as typeof body;
+    } catch {
+      throw new PrometheusQueryError(
+        this.url,
+        `Prometheus at ${this.url} answered HTTP ${res.status} with a non-JSON body (${res.type}): is this the Prometheus base URL?`,
+        query,
+      );
+    }
+    if (body === null || typeof body !== 'object' || body.status !== 'success') {
+      const detail = body !== null && typeof body === 'object' && typeof body.error === 'string' ? `: ${String(body.errorType ?? 'error')}: ${body.error}` : '';
+      throw new PrometheusQueryError(this.url, `Prometheus at ${this.url} answered HTTP ${res.status}${detail} (query: ${query})`, query);
+    }
+    const data = body.data;
+    if (data?.resultType === 'scalar' && Array.isArray(data.result)) return [{ labels: {}, value: parseValue(data.result[1]) }];
+    if (data?.resultType !== 'vector' || !Array.isArray(data.result)) {
+      throw new PrometheusQueryError(this.url, `Prometheus at ${this.url} returned ${String(data?.resultType ?? 'no data')} where a vector was expected (query: ${query})`, query);
+    }
+    return (data.result as { metric?: Record<string, string>; value?: unknown[] }[]).map((r) => ({
+      labels: r.metric ?? {},
+      value: parseValue(r.value?.[1]),
+    }));
+  }
+
+  /** A GET with node:http (no fetch: it refuses some ports and URLs with credentials). */
+  private get(u: URL, signal: AbortSignal, query: string): Promise<{ status: number; type: string; text: string }> {
+    return new Promise((resolve, reject) => {
+      if (signal.aborted) return reject(signal.reason);
+      const client = u.protocol === 'https:' ? https : http;
+      const agent = u.protocol === 'https:' ? this.httpsAgent : this.httpAgent;
+      const req = client.get(u, { headers: this.headers, agent, signal }, (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (d: Buffer) => {
+          size += d.length;
+          if (size <= MAX_BODY) chunks.push(d);
+          else req.destroy(new PrometheusQueryError(this.url, `Prometheus at ${this.url}: response larger than ${MAX_BODY >> 20} MiB (query: ${query})`, query));
+        });
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, type: (res.headers['content-type'] ?? 'no content type').split(';')[0]!, text: Buffer.concat(chunks).toString('utf8') }),
+        );
+        res.on('error', (err) => fail(err, 'response cut off'));
+      });
+      const fail = (err: unknown, what: string) => {
+        if (signal.aborted) return reject(signal.reason);
+        if (err instanceof PrometheusQueryError) return reject(err);
+        const e = err as NodeJS.ErrnoException;
+        reject(new PrometheusQueryError(this.url, `Prometheus at ${this.url} ${what}: ${e.code ?? e.message}`, query));
+      };
+      req.on('error', (err) => fail(err, 'is unreachable'));
+    });
+  }
+}
