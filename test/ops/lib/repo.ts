@@ -12,7 +12,8 @@ export const DASHBOARDS = path.join(REPO, 'dashboards');
 export const COLLECTOR = path.join(REPO, 'collector-config');
 
 export function readYaml<T = unknown>(file: string): T {
-  const doc = YAML.parseDocument(fs.readFileSync(file, 'utf8'), { prettyErrors: true });
+  // merge: docker-compose.yml uses YAML merge keys (<<: *anchor).
+  const doc = YAML.parseDocument(fs.readFileSync(file, 'utf8'), { prettyErrors: true, merge: true });
   if (doc.errors.length > 0) throw new Error(`${file}: ${doc.errors.map((e) => e.message).join('; ')}`);
   return doc.toJS() as T;
 }
