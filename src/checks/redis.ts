@@ -219,8 +219,8 @@ export function redisCheck(options: RedisCheckOptions): DependencyCheck {
     async close() {
       const c = own;
       own = undefined;
-      // disconnect(), not quit(): quit waits for a reply a hung server never sends.
-      if (c !== undefined && c.status !== 'end') c.disconnect();
+      // Not quit(): it waits for a reply a hung server never sends.
+      if (c !== undefined) drop(c);
     },
   };
 }
@@ -235,7 +235,11 @@ function idle(client: Redis): boolean {
  * that only a close event clears, and while set it hides the next attempt's connect errors.
  */
 function drop(client: Redis): void {
-  if (!idle(client)) client.disconnect();
+  if (idle(client)) return;
+  client.disconnect();
+  // disconnect() only half-closes and waits `disconnectTimeout` for the server's FIN, which a
+  // hung server never sends: destroy now so no socket or timer outlives the run.
+  (client.stream as { destroy?: () => void } | undefined)?.destroy?.();
 }
 
 /** Resolves once the client has no connection (after `drop`), so it can connect again. */

@@ -16,10 +16,15 @@ export class HungServer {
     this.connections++;
     this.sockets.add(socket);
     socket.on('error', () => {});
+    // Reading (and discarding) notices a client's close; a stopped process reads nothing.
+    if (this.reads) socket.resume();
     socket.on('close', () => this.sockets.delete(socket));
   });
   connections = 0;
   port = 0;
+
+  /** `reads: false` is a frozen process: the kernel accepts, nobody reads, no FIN ever comes back. */
+  constructor(private readonly reads = true) {}
 
   async listen(): Promise<this> {
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
