@@ -1,0 +1,119 @@
+import { parseDuration } from '../config/duration';
+import { AlertConfigError, resolveRules, type EffectiveRule } from './rules';
+
+/** Webhook delivery settings (`alerts.webhook` in the config file). */
+export interface WebhookSettings {
+  /** CHATPULSE_ALERT_WEBHOOK_URL wins over the file's `url`. */
+  readonly url: string | undefined;
+  /** One delivery attempt's deadline. Default 5 s. */
+  readonly timeoutMs: number;
+  /** At most `limit` deliveries per `windowMs` from this replica; the rest wait their turn. Default 20/min. */
+  readonly rateLimit: { readonly limit: number; readonly windowMs: number };
+  /** First retry delay; doubles each attempt (full jitter) up to `maxRetryDelayMs`. Default 1 s. */
+  readonly retryDelayMs: number;
+  readonly maxRetryDelayMs: number;
+  /** A notification not delivered within this long is given up (kept as `dead`). Default 24 h. */
+  readonly maxAgeMs: number;
+  /** Pending notifications kept at most; past it the oldest are given up. Default 1000. */
+  readonly maxQueue: number;
+  /** How often the delivery loop looks for due notifications. Default 1 s. */
+  readonly pollIntervalMs: number;
+}
+
+/** The validated `alerts` section. */
+export interface AlertsSettings {
+  readonly rules: readonly EffectiveRule[];
+  readonly evaluationIntervalMs: number | undefined;
+  readonly webhook: WebhookSettings;
+  /** Resolved alerts, their transitions, sent notifications and error counts older than this are pruned. Default 30 d. */
+  readonly retentionMs: number;
+  /** Whether alerts received from Alertmanager also go to the webhook (Alertmanager notifies on its own). Default false. */
+  readonly notifyAlertmanager: boolean;
+}
+
+export const WEBHOOK_DEFAULTS: Omit<WebhookSettings, 'url'> = Object.freeze({
+  timeoutMs: 5000,
+  rateLimit: Object.freeze({ limit: 20, windowMs: 60_000 }),
+  retryDelayMs: 1000,
+  maxRetryDelayMs: 300_000,
+  maxAgeMs: 86_400_000,
+  maxQueue: 1000,
+  pollIntervalMs: 1000,
+});
+
+const KNOWN = ['evaluationInterval', 'defaults', 'rules', 'webhook', 'retention', 'notifyAlertmanager'];
+const WEBHOOK_KNOWN = ['url', 'timeout', 'rateLimit', 'retryDelay', 'maxRetryDelay', 'maxAge', 'maxQueue', 'pollInterval'];
+
+/** Validates the config file's `alerts` section (raw from HealthConfig.alertsInput). Throws AlertConfigError. */
+export function parseAlertsSection(input: unknown): AlertsSettings {
+  const errors: string[] = [];
+  const err = (field: string, message: string) => errors.push(`alerts.${field}: ${message}`);
+  if (input !== undefined && input !== null && (typeof input !== 'object' || Array.isArray(input))) {
+    throw new AlertConfigError(['alerts: expected a mapping with rules, evaluationInterval, webhook, …']);
+  }
+  const a = (input ?? {}) as Record<string, unknown>;
+  for (const k of Object.keys(a)) if (!KNOWN.includes(k)) err(k, `unknown field (known: ${KNOWN.join(', ')})`);
+  const duration = (field: string, v: unknown, min: number, fallback: number): number => {
+    if (v === undefined) return fallback;
+    const ms = parseDuration(v);
+    if (ms === undefined || ms < min) {
+      err(field, `expected a duration such as 500ms, 30s or 5m (at least ${min} ms), got ${JSON.stringify(v)}`);
+      return fallback;
+    }
+    return ms;
+  };
+  const int = (field: string, v: unknown, min: number, max: number, fallback: number): number => {
+    if (v === undefined) return fallback;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+      err(field, `expected an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
+      return fallback;
+    }
+    return v;
+  };
+  const evaluationIntervalMs = a.evaluationInterval === undefined ? undefined : duration('evaluationInterval', a.evaluationInterval, 100, 30_000);
+  const defaults = a.defaults ?? true;
+  if (typeof defaults !== 'boolean') err('defaults', 'expected true or false');
+  const notifyAlertmanager = a.notifyAlertmanager ?? false;
+  if (typeof notifyAlertmanager !== 'boolean') err('notifyAlertmanager', 'expected true or false');
+  const retentionMs = duration('retention', a.retention, 3_600_000, 30 * 86_400_000);
+
+  const w = (a.webhook ?? {}) as Record<string, unknown>;
+  if (typeof w !== 'object' || w === null || Array.isArray(w)) err('webhook', 'expected a mapping');
+  else for (const k of Object.keys(w)) if (!WEBHOOK_KNOWN.includes(k)) err(`webhook.${k}`, `unknown field (known: ${WEBHOOK_KNOWN.join(', ')})`);
+  let url: string | undefined;
+  if (w.url !== undefined) {
+    try {
+      const u = new URL(String(w.url));
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('protocol');
+      url = u.toString();
+    } catch {
+      err('webhook.url', 'expected an http or https URL');
+    }
+  }
+  let rateLimit = WEBHOOK_DEFAULTS.rateLimit;
+  if (w.rateLimit !== undefined) {
+    const r = w.rateLimit as Record<string, unknown> | null;
+    if (r === null || typeof r !== 'object') err('webhook.rateLimit', 'expected { limit, window }');
+    else rateLimit = { limit: int('webhook.rateLimit.limit', r.limit, 1, 10_000, 20), windowMs: duration('webhook.rateLimit.window', r.window, 1000, 60_000) };
+  }
+  const webhook: WebhookSettings = {
+    url,
+    timeoutMs: duration('webhook.timeout', w.timeout, 10, WEBHOOK_DEFAULTS.timeoutMs),
+    rateLimit,
+    retryDelayMs: duration('webhook.retryDelay', w.retryDelay, 1, WEBHOOK_DEFAULTS.retryDelayMs),
+    maxRetryDelayMs: duration('webhook.maxRetryDelay', w.maxRetryDelay, 1, WEBHOOK_DEFAULTS.maxRetryDelayMs),
+    maxAgeMs: duration('webhook.maxAge', w.maxAge, 1000, WEBHOOK_DEFAULTS.maxAgeMs),
+    maxQueue: int('webhook.maxQueue', w.maxQueue, 1, 1_000_000, WEBHOOK_DEFAULTS.maxQueue),
+    pollIntervalMs: duration('webhook.pollInterval', w.pollInterval, 10, WEBHOOK_DEFAULTS.pollIntervalMs),
+  };
+
+  let rules: EffectiveRule[] = [];
+  try {
+    rules = resolveRules(a.rules, defaults !== false);
+  } catch (e) {
+    if (e instanceof AlertConfigError) errors.push(...e.errors);
+    else throw e;
+  }
+  if (errors.length > 0) throw new AlertConfigError(errors);
+  return { rules, evaluationIntervalMs, webhook, retentionMs, notifyAlertmanager: notifyAlertmanager === true };
+}

@@ -1,0 +1,516 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { RequestHandler, Router } from 'express';
+import type { Logger } from 'pino';
+import type { Recorder } from '../../instrumentation/metrics/recorder';
+import type { CheckScheduler, StatusChange } from '../checks/scheduler';
+import type { HealthConfig } from '../config/health-config';
+import type { HealthService } from '../service/health-service';
+import { toNewAlert, amTime, type AlertmanagerPayload } from './alertmanager';
+import { mountAlertsApi, type AlertsCore, type PutRuleResult, type StatsResult } from './api';
+import { parseAlertsSection, type AlertsSettings, type WebhookSettings } from './config';
+import { ErrorLog, MAX_MESSAGE } from './error-log';
+import { Evaluator, type EvaluationSummary } from './evaluator';
+import { alertmanagerFingerprint } from './fingerprint';
+import { MemoryStore } from './memory-store';
+import { Notifier } from './notifier';
+import { PostgresStore } from './postgres-store';
+import { RuleRegistry } from './rule-registry';
+import { parseRule } from './rules';
+import { writeRuleToFile } from './rules-file';
+import { StoreUnavailableError, type AlertQuery, type AlertStore } from './store';
+import { isCategory, isLevel, type Action, type ActiveAlertSummary, type AlertEvent, type AlertRecord, type Level } from './types';
+
+export type { AlertRecord, AlertEvent, ActiveAlertSummary } from './types';
+export type { Rule, EffectiveRule } from './rules';
+export { AlertConfigError, defaultRules } from './rules';
+export { ERROR_TYPE_MAPPING } from './error-log';
+
+export interface AlertingOptions {
+  /** Health configuration: `alertsInput` (the file's `alerts` section), `file`, `token`, `rateLimits`. */
+  readonly config: HealthConfig;
+  /** KPI statuses and dependency results via `report()`. */
+  readonly service: HealthService;
+  /** Error events (chatbot.errors, stream outcomes, 401/403 answers, durations). */
+  readonly recorder: Recorder;
+  /** Dependency status changes become tracked errors. */
+  readonly dependencies?: CheckScheduler;
+  readonly logger: Logger;
+  /** Postgres for durable state; absent: in memory, with a plain warning at start. */
+  readonly databaseUrl?: string;
+  /** Slack-compatible webhook (CHATPULSE_ALERT_WEBHOOK_URL); wins over `alerts.webhook.url`. */
+  readonly webhookUrl?: string;
+  /** Default: `alerts.evaluationInterval`, else 30000 (CHATPULSE_ALERT_INTERVAL). */
+  readonly evaluationIntervalMs?: number;
+  /** This replica's id (logs, transitions, the resolve vote). Default: hostname-pid-random. */
+  readonly instanceId?: string;
+  /** The rule clock (tests). Default Date.now. Webhook retry timing always uses real time. */
+  readonly now?: () => number;
+  /** A dedicated Postgres schema (created if missing). Default: the connection's search_path. */
+  readonly schema?: string;
+  /** Overrides of the webhook settings (tests: short timeouts and back-off). */
+  readonly webhook?: Partial<Omit<WebhookSettings, 'url'>>;
+  /** Per-statement timeout against Postgres. Default 5000 ms. */
+  readonly statementTimeoutMs?: number;
+}
+
+export interface Alerting {
+  extendRouter(router: Router, guard: (path: string) => RequestHandler[]): void;
+  activeAlerts(): readonly ActiveAlertSummary[];
+  trackError(e: { category: string; level: 'warning' | 'error' | 'critical'; message: string; source?: string }): void;
+  evaluateNow(): Promise<void>;
+  onChange(listener: (event: AlertEvent) => void): () => void;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Store kind, durability, readiness, last evaluation, webhook counters. */
+  status(): AlertingStatus;
+  /** Waits until the webhook queue has no due notification left to try now (tests). */
+  flushNotifications(): Promise<void>;
+  readonly instanceId: string;
+}
+
+export interface AlertingStatus {
+  readonly store: { kind: 'postgres' | 'memory'; durable: boolean; ready: boolean; error?: string };
+  readonly evaluationIntervalMs: number;
+  readonly lastEvaluation: (EvaluationSummary & { ok: true }) | { ok: false; at: string; error: string } | null;
+  readonly webhook: { configured: boolean; sent: number; failedAttempts: number; dead: number } | null;
+}
+
+const STOP_BOUND_MS = 5000;
+
+function componentCategory(component: string) {
+  return component === 'database' ? 'database' : component === 'system' ? 'system' : 'integration';
+}
+
+/**
+ * Alerting: error tracking, rule evaluation, alert lifecycle (firing → acknowledged → resolved)
+ * with durable state, webhooks, and the Alertmanager receiver. See docs/alerts.md.
+ *
+ * Throws AlertConfigError for an invalid `alerts` section (fail fast, like the health config);
+ * never throws for an unreachable database: start() logs it and keeps retrying, and the API
+ * answers 503 until the store is ready.
+ */
+export async function createAlerting(options: AlertingOptions): Promise<Alerting> {
+  const settings: AlertsSettings = parseAlertsSection(options.config.alertsInput);
+  return new AlertingImpl(options, settings);
+}
+
+class AlertingImpl implements Alerting {
+  readonly instanceId: string;
+  private readonly o: AlertingOptions;
+  private readonly settings: AlertsSettings;
+  private readonly logger: Logger;
+  private readonly now: () => number;
+  private readonly store: AlertStore;
+  private readonly errorLog: ErrorLog;
+  private readonly registry: RuleRegistry;
+  private readonly evaluator: Evaluator;
+  private readonly notifier: Notifier | undefined;
+  private readonly webhook: WebhookSettings;
+  private readonly intervalMs: number;
+  private readonly listeners = new Set<(e: AlertEvent) => void>();
+  private cache = new Map<string, AlertRecord>();
+  private ready = false;
+  private initError: string | undefined;
+  private initializing: Promise<void> | undefined;
+  private started = false;
+  private stopped = false;
+  private timer: NodeJS.Timeout | undefined;
+  private soon: NodeJS.Timeout | undefined;
+  private unsubscribe: (() => void)[] = [];
+  private current: Promise<void> | undefined;
+  private queued: Promise<void> | undefined;
+  private last: AlertingStatus['lastEvaluation'] = null;
+  private evaluations = 0;
+
+  constructor(o: AlertingOptions, settings: AlertsSettings) {
+    this.o = o;
+    this.settings = settings;
+    this.logger = o.logger.child({ module: 'alerts' });
+    this.now = o.now ?? Date.now;
+    this.instanceId = o.instanceId ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+    this.intervalMs = o.evaluationIntervalMs ?? settings.evaluationIntervalMs ?? 30_000;
+    if (!(this.intervalMs >= 50)) throw new RangeError(`alerts: evaluation interval must be at least 50 ms, got ${this.intervalMs}`);
+    this.webhook = { ...settings.webhook, ...o.webhook, url: o.webhookUrl ?? settings.webhook.url };
+    this.store = o.databaseUrl
+      ? new PostgresStore({
+          connectionString: o.databaseUrl,
+          ...(o.schema !== undefined ? { schema: o.schema } : {}),
+          ...(o.statementTimeoutMs !== undefined ? { statementTimeoutMs: o.statementTimeoutMs } : {}),
+          onPoolError: (err) => this.logger.warn({ err: err.message }, 'alerts: idle Postgres connection failed'),
+        })
+      : new MemoryStore();
+    this.errorLog = new ErrorLog({ now: this.now, onCritical: () => this.evaluateSoon() });
+    this.registry = new RuleRegistry(settings.rules, this.logger);
+    this.evaluator = new Evaluator({
+      store: this.store,
+      errorLog: this.errorLog,
+      service: o.service,
+      rules: () => this.registry.rules(),
+      instanceId: this.instanceId,
+      now: this.now,
+      logger: this.logger,
+      notify: this.webhook.url !== undefined,
+      staleAfterMs: Math.max(3 * this.intervalMs, 10_000),
+      onAlert: (a, change) => this.applied(a, change === 'refreshed' ? undefined : change),
+    });
+    if (this.webhook.url !== undefined) {
+      this.notifier = new Notifier({ store: this.store, url: this.webhook.url, settings: this.webhook, logger: this.logger, instanceId: this.instanceId });
+    }
+  }
+
+  // ---- lifecycle ------------------------------------------------------------------------------
+
+  async start(): Promise<void> {
+    if (this.started || this.stopped) return;
+    this.started = true;
+    if (!this.store.durable) {
+      this.logger.warn(
+        'alerts: no DATABASE_URL: alert state (alerts, acknowledgements, history, pending webhooks) is kept IN MEMORY ONLY; it is NOT durable, is lost on restart and is not shared between replicas',
+      );
+    }
+    this.unsubscribe.push(this.errorLog.attach(this.o.recorder));
+    this.unsubscribe.push(this.o.service.onStatusChange(() => this.evaluateSoon()));
+    if (this.o.dependencies !== undefined) this.unsubscribe.push(this.o.dependencies.onChange((c) => this.dependencyChanged(c)));
+    await this.init();
+    this.timer = setInterval(() => void this.tick(), this.intervalMs);
+    this.timer.unref();
+    this.notifier?.start();
+    this.logger.info(
+      { store: this.store.kind, durable: this.store.durable, ready: this.ready, instance: this.instanceId, rules: this.registry.rules().length, intervalMs: this.intervalMs, webhook: this.webhook.url !== undefined },
+      'alerts: started',
+    );
+    if (this.ready) void this.evaluateNow();
+  }
+
+  /** Runs migrations once; on failure logs, and the next tick tries again. */
+  private init(): Promise<void> {
+    if (this.ready) return Promise.resolve();
+    this.initializing ??= (async () => {
+      try {
+        await this.store.init();
+        this.ready = true;
+        this.initError = undefined;
+        await this.refreshOverrides();
+        this.cacheFrom(await this.store.active());
+      } catch (err) {
+        this.initError = (err as Error).message;
+        this.logger.error({ err: this.initError, store: this.store.kind }, 'alerts: the alert store is not ready; retrying at the next evaluation (the alerts API answers 503 until then)');
+      } finally {
+        this.initializing = undefined;
+      }
+    })();
+    return this.initializing;
+  }
+
+  private async tick(): Promise<void> {
+    if (!this.ready) await this.init();
+    if (this.ready) await this.evaluateNow();
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.timer !== undefined) clearInterval(this.timer);
+    if (this.soon !== undefined) clearTimeout(this.soon);
+    for (const u of this.unsubscribe) u();
+    this.unsubscribe = [];
+    const deadline = Date.now() + STOP_BOUND_MS;
+    await bounded(this.current ?? Promise.resolve(), STOP_BOUND_MS);
+    if (this.ready) {
+      await bounded(
+        this.evaluator.flush().catch((err) => this.logger.warn({ err: (err as Error).message }, 'alerts: final error counts not saved')),
+        Math.max(0, deadline - Date.now()),
+      );
+    }
+    await this.notifier?.stop(Math.max(500, deadline - Date.now()));
+    await this.store.close();
+    this.logger.info({ instance: this.instanceId }, 'alerts: stopped');
+  }
+
+  // ---- evaluation -----------------------------------------------------------------------------
+
+  /** Evaluates now; a call while an evaluation runs queues exactly one more (coalesced). */
+  evaluateNow(): Promise<void> {
+    if (this.queued !== undefined) return this.queued;
+    const prev = this.current ?? Promise.resolve();
+    const p: Promise<void> = prev.then(async () => {
+      this.queued = undefined;
+      this.current = p;
+      try {
+        await this.evaluateOnce();
+      } finally {
+        if (this.current === p) this.current = undefined;
+      }
+    });
+    this.queued = p;
+    return p;
+  }
+
+  private evaluateSoon(): void {
+    if (this.stopped || !this.started || this.soon !== undefined) return;
+    this.soon = setTimeout(() => {
+      this.soon = undefined;
+      void this.evaluateNow();
+    }, 20);
+    this.soon.unref();
+  }
+
+  private async evaluateOnce(): Promise<void> {
+    if (this.stopped && this.started) return;
+    if (!this.ready) {
+      await this.init();
+      if (!this.ready) return;
+    }
+    try {
+      await this.refreshOverrides();
+      const summary = await this.evaluator.run();
+      this.cacheFrom(await this.store.active());
+      this.last = { ...summary, ok: true };
+      if (++this.evaluations % 120 === 0) await this.prune();
+    } catch (err) {
+      const message = (err as Error).message;
+      this.last = { ok: false, at: new Date(this.now()).toISOString(), error: message };
+      this.logger.error({ err: message }, 'alerts: evaluation failed; alert state unchanged, retrying at the next interval');
+    }
+  }
+
+  private async refreshOverrides(): Promise<void> {
+    if (this.store.durable) this.registry.applyOverrides(await this.store.ruleOverrides());
+  }
+
+  private async prune(): Promise<void> {
+    try {
+      await this.store.prune(this.now() - this.settings.retentionMs);
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).message }, 'alerts: pruning old alert history failed');
+    }
+  }
+
+  // ---- cache and events -----------------------------------------------------------------------
+
+  /** A change this replica made: update the cache, tell listeners, wake the notifier. */
+  private applied(a: AlertRecord, type: AlertEvent['type'] | undefined): void {
+    if (a.status === 'resolved') this.cache.delete(a.id);
+    else this.cache.set(a.id, a);
+    if (type !== undefined) {
+      this.emit({ type, alert: a });
+      this.notifier?.kick();
+    }
+  }
+
+  /** Replaces the cache with the store's open alerts, telling listeners about other replicas' changes. */
+  private cacheFrom(open: readonly AlertRecord[]): void {
+    const next = new Map(open.map((a) => [a.id, a]));
+    for (const [id, prev] of this.cache) {
+      if (!next.has(id)) this.emit({ type: 'resolved', alert: { ...prev, status: 'resolved' } });
+    }
+    for (const [id, a] of next) {
+      const prev = this.cache.get(id);
+      if (prev === undefined) this.emit({ type: a.status === 'acknowledged' ? 'acknowledged' : 'fired', alert: a });
+      else if (prev.status !== a.status) this.emit({ type: 'acknowledged', alert: a });
+    }
+    this.cache = next;
+  }
+
+  private emit(e: AlertEvent): void {
+    for (const l of this.listeners) {
+      try {
+        l(e);
+      } catch (err) {
+        this.logger.warn({ err: (err as Error).message }, 'alerts: an onChange listener threw');
+      }
+    }
+  }
+
+  onChange(listener: (event: AlertEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  activeAlerts(): readonly ActiveAlertSummary[] {
+    return [...this.cache.values()]
+      .sort((a, b) => b.firedAt.localeCompare(a.firedAt))
+      .map((a) => ({ id: a.id, severity: a.severity, category: a.category, title: a.title, status: a.status, firedAt: a.firedAt, ruleId: a.ruleId }));
+  }
+
+  // ---- error tracking -------------------------------------------------------------------------
+
+  trackError(e: { category: string; level: 'warning' | 'error' | 'critical'; message: string; source?: string }): void {
+    try {
+      const category = isCategory(e?.category) ? e.category : 'system';
+      const level: Level = isLevel(e?.level) ? e.level : 'error';
+      const message = typeof e?.message === 'string' ? e.message.slice(0, MAX_MESSAGE) : String(e?.message ?? '');
+      const prefix = typeof e?.source === 'string' && e.source !== '' ? `[${e.source.slice(0, 100)}] ` : '';
+      this.errorLog.record(category, level, 'manual', `${prefix}${message}`);
+    } catch {
+      // never throws
+    }
+  }
+
+  private dependencyChanged(c: StatusChange): void {
+    const cur = c.current;
+    if (cur.status === 'pass' || cur.message === 'not checked yet') return;
+    const level: Level = cur.status === 'fail' ? 'error' : 'warning';
+    this.errorLog.record(componentCategory(cur.component), level, 'dependency', `${cur.name} ${cur.status}${cur.message ? `: ${cur.message}` : ''}`);
+    this.evaluateSoon();
+  }
+
+  // ---- API core -------------------------------------------------------------------------------
+
+  extendRouter = (router: Router, guard: (path: string) => RequestHandler[]): void => {
+    mountAlertsApi(router, guard, this.core());
+  };
+
+  private core(): AlertsCore {
+    const self = this;
+    return {
+      config: this.o.config,
+      bucketMs: this.errorLog.bucketMs,
+      now: () => this.now(),
+      storeInfo: () => this.storeInfo(),
+      list: (q: AlertQuery) => this.store.list(q),
+      get: (id: string) => this.store.get(id),
+      async transition(ids: string[], action: Action, by: string, note: string | null) {
+        const r = await self.store.transition(ids, action, { instanceId: self.instanceId, at: self.now(), notify: self.webhook.url !== undefined, by, note });
+        if (r.ok) {
+          for (const a of r.alerts) self.applied(a, a.status === 'resolved' ? 'resolved' : 'acknowledged');
+          self.logger.info({ action, ids, by }, `alerts: ${action}d by ${by}`);
+        }
+        return r;
+      },
+      rules: () => ({ rules: this.registry.all(), evaluationIntervalMs: this.intervalMs }),
+      putRule: (id: string, body: unknown, by: string) => this.putRule(id, body, by),
+      stats: (sinceMs: number, intervalMs: number) => this.stats(sinceMs, intervalMs),
+      recentErrors: (limit: number) => this.errorLog.recent(limit),
+      receiveAlertmanager: (p: AlertmanagerPayload) => this.receiveAlertmanager(p),
+    };
+  }
+
+  private storeInfo() {
+    return { kind: this.store.kind, durable: this.store.durable, ready: this.ready, ...(this.initError !== undefined ? { error: this.initError } : {}) };
+  }
+
+  private async putRule(id: string, body: unknown, by: string): Promise<PutRuleResult> {
+    await this.refreshOverrides();
+    const existing = this.registry.get(id);
+    if (existing === undefined) return { status: 404, error: `unknown rule id: ${id} (GET /api/v1/health/alerts/rules lists them)` };
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) return { status: 400, error: 'rule: expected a JSON object with the complete rule' };
+    const b = body as Record<string, unknown>;
+    if (b.id !== undefined && b.id !== id) return { status: 400, error: `id: ${JSON.stringify(b.id)} does not match the rule in the path (${id})` };
+    const { rule, errors } = parseRule({ ...b, id }, '');
+    if (rule === undefined) return { status: 400, error: errors.join('; '), errors };
+    const at = this.now();
+    await this.store.putRuleOverride(rule, by, at);
+    const effective = this.registry.set(rule, by, at);
+    let file: { path: string; written: boolean; error?: string } | null = null;
+    if (this.o.config.file !== undefined) {
+      try {
+        await writeRuleToFile(this.o.config.file, rule);
+        file = { path: this.o.config.file, written: true };
+      } catch (err) {
+        file = { path: this.o.config.file, written: false, error: (err as Error).message };
+        this.logger.warn({ err: (err as Error).message, file: this.o.config.file, rule: id }, 'alerts: rule replaced but not written to the config file');
+      }
+    }
+    this.logger.info({ rule: id, by }, 'alerts: rule replaced through the API');
+    this.evaluateSoon();
+    return { status: 200, rule: effective, file };
+  }
+
+  private async stats(sinceMs: number, intervalMs: number): Promise<StatsResult> {
+    // Counts recorded since the last evaluation are included.
+    await this.evaluator.flush().catch(() => undefined);
+    const [alerts, rows, notifications] = await Promise.all([
+      this.store.alertCounts(sinceMs),
+      this.store.errorCounts(sinceMs - (sinceMs % this.errorLog.bucketMs)),
+      this.notifier === undefined ? Promise.resolve(null) : this.store.notificationCounts(),
+    ]);
+    const byCategory: Record<string, number> = {};
+    const byLevel: Record<string, number> = { warning: 0, error: 0, critical: 0 };
+    const bySource: Record<string, number> = {};
+    const now = this.now();
+    const start0 = sinceMs - (sinceMs % intervalMs);
+    const points = Math.ceil((now - start0) / intervalMs);
+    const trend = Array.from({ length: Math.max(points, 1) }, (_, i) => ({
+      start: new Date(start0 + i * intervalMs).toISOString(),
+      total: 0,
+      byLevel: { warning: 0, error: 0, critical: 0 } as Record<string, number>,
+      byCategory: {} as Record<string, number>,
+    }));
+    let total = 0;
+    for (const r of rows) {
+      if (r.bucket + this.errorLog.bucketMs <= sinceMs) continue;
+      total += r.count;
+      byCategory[r.category] = (byCategory[r.category] ?? 0) + r.count;
+      byLevel[r.level] = (byLevel[r.level] ?? 0) + r.count;
+      bySource[r.source] = (bySource[r.source] ?? 0) + r.count;
+      const i = Math.min(trend.length - 1, Math.max(0, Math.floor((r.bucket - start0) / intervalMs)));
+      const p = trend[i]!;
+      p.total += r.count;
+      p.byLevel[r.level] = (p.byLevel[r.level] ?? 0) + r.count;
+      p.byCategory[r.category] = (p.byCategory[r.category] ?? 0) + r.count;
+    }
+    return { alerts, errors: { total, byCategory, byLevel, bySource, trend }, notifications };
+  }
+
+  private async receiveAlertmanager(p: AlertmanagerPayload): Promise<{ fired: number; refreshed: number; resolved: number; ignored: number }> {
+    const at = this.now();
+    const notify = this.webhook.url !== undefined && this.settings.notifyAlertmanager;
+    let fired = 0;
+    let refreshed = 0;
+    let resolved = 0;
+    let ignored = 0;
+    for (const a of p.alerts) {
+      if (a.status === 'firing') {
+        const r = await this.store.fire(toNewAlert(a, at), { instanceId: this.instanceId, at, notify });
+        if (r.created) fired++;
+        else refreshed++;
+        this.applied(r.alert, r.created ? 'fired' : undefined);
+      } else {
+        const fp = alertmanagerFingerprint(a.fingerprint, a.labels);
+        const endsAt = amTime(a.endsAt);
+        const r = await this.store.resolveFingerprint(fp, {
+          instanceId: this.instanceId,
+          at: endsAt !== undefined && endsAt <= at ? endsAt : at,
+          notify,
+          by: `alertmanager${p.receiver ? `:${p.receiver}` : ''}`,
+          resolution: 'alertmanager',
+          note: 'resolved in Alertmanager',
+        });
+        if (r === null) ignored++;
+        else {
+          resolved++;
+          this.applied(r, 'resolved');
+        }
+      }
+    }
+    this.logger.info({ receiver: p.receiver, groupKey: p.groupKey, fired, refreshed, resolved, ignored }, 'alerts: Alertmanager notification recorded');
+    return { fired, refreshed, resolved, ignored };
+  }
+
+  status(): AlertingStatus {
+    return {
+      store: this.storeInfo(),
+      evaluationIntervalMs: this.intervalMs,
+      lastEvaluation: this.last,
+      webhook: this.notifier === undefined ? null : { configured: true, ...this.notifier.stats },
+    };
+  }
+
+  async flushNotifications(): Promise<void> {
+    if (this.notifier === undefined) return;
+    this.notifier.kick();
+    await this.notifier.idle();
+  }
+}
+
+async function bounded(p: Promise<unknown>, ms: number): Promise<void> {
+  let t: NodeJS.Timeout | undefined;
+  await Promise.race([p.catch(() => undefined), new Promise<void>((r) => (t = setTimeout(r, ms)))]);
+  clearTimeout(t);
+}
+
+export { StoreUnavailableError };
