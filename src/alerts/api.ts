@@ -1,6 +1,7 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
 import { parseDuration } from '../config/duration';
 import type { HealthConfig } from '../config/health-config';
+import { bearerAuth } from '../http/auth';
 import { rateLimit } from '../http/rate-limit';
 import { parseAlertmanagerPayload, type AlertmanagerPayload } from './alertmanager';
 import type { ErrorSample } from './error-log';
@@ -150,14 +151,17 @@ function ruleView(r: EffectiveRule): Record<string, unknown> {
  *   GET  /api/v1/health/alerts/:id           one alert with its transitions
  *   POST /api/v1/health/alerts/alertmanager  Alertmanager webhook receiver (payload version 4)
  *
- * Everything is behind the health token; the API shares the `/api/v1/health/alerts` rate limit
- * unless a sub-path has its own; the Alertmanager receiver is limited only if configured.
+ * Everything is behind the health token. The API routes share one `/api/v1/health/alerts` rate
+ * limit budget per client unless a sub-path has a limit of its own; the Alertmanager receiver
+ * goes through the router's guard for its own path (limited only if configured).
  */
 export function mountAlertsApi(router: Router, guard: (path: string) => RequestHandler[], core: AlertsCore): void {
   const limits = core.config.rateLimits;
   const base = limits[BASE];
-  const sharedLimit = base === undefined ? [] : [rateLimit(BASE, base)];
-  const chain = (path: string): RequestHandler[] => (limits[path] !== undefined || path === BASE ? guard(path) : [...sharedLimit, ...guard(path)]);
+  // One budget for the whole alerts API (seed 000: alert management 20/min per client), unless a
+  // sub-path has a limit of its own; the token check is the router's bearer auth.
+  const shared: RequestHandler[] = [...(base === undefined ? [] : [rateLimit(BASE, base)]), bearerAuth(core.config.token)];
+  const chain = (path: string): RequestHandler[] => (path !== BASE && limits[path] !== undefined ? guard(path) : shared);
   const alertsChain = chain(BASE);
   const json = express.json({ limit: '64kb' });
   const amJson = express.json({ limit: '1mb' });

@@ -356,7 +356,7 @@ export function parseRule(input: unknown, at: string, base?: Rule): { rule?: Rul
         if (levels) match.levels = levels;
         if (sources) match.sources = sources;
       }
-      const groupBy = raw.groupBy === undefined ? [] : (subset('groupBy', raw.groupBy, GROUP_KEYS) ?? []);
+      const groupBy = raw.groupBy === undefined || (Array.isArray(raw.groupBy) && raw.groupBy.length === 0) ? [] : (subset('groupBy', raw.groupBy, GROUP_KEYS) ?? []);
       const derived: Category = match.categories?.length === 1 ? match.categories[0]! : 'system';
       rule = { ...common, kind: 'errors', category: (category as Category | undefined) ?? derived, windowMs, operator: operator as Operator, threshold, match, groupBy };
       break;
