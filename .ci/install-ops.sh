@@ -47,38 +47,39 @@ if ! command -v alertmanager >/dev/null 2>&1 && [ -x /usr/bin/prometheus-alertma
   echo "install-ops: linked /usr/local/bin/alertmanager -> /usr/bin/prometheus-alertmanager"
 fi
 
-# Stop packaged daemons if something started them anyway (systemd or sysvinit).
+# Stop packaged daemons if something started them anyway (systemd, or the sysvinit scripts, which
+# only act on the daemon they started: their pidfile, run as user prometheus).
 for svc in prometheus prometheus-alertmanager; do
   if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
     $SUDO systemctl stop "$svc" >/dev/null 2>&1 || true
     $SUDO systemctl disable "$svc" >/dev/null 2>&1 || true
-  elif [ -x "/etc/init.d/$svc" ]; then
+  elif [ -x "/etc/init.d/$svc" ] && [ -e "/run/prometheus/$svc.pid" ]; then
     $SUDO "/etc/init.d/$svc" stop >/dev/null 2>&1 || true
   fi
 done
 
-# Anything still listening on the default ports that is a packaged prometheus/alertmanager: stop it.
-port_busy() {
-  if command -v ss >/dev/null 2>&1; then
-    ss -ltnH "sport = :$1" 2>/dev/null | grep -q .
-  else
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-  fi
+# Anything still holding the default ports: stop it only if it is the packaged daemon (its
+# executable and user), identified by the PID that listens — never by name.
+pid_on_port() {
+  command -v ss >/dev/null 2>&1 || return 0
+  { ss -ltnpH "sport = :$1" 2>/dev/null | grep -o 'pid=[0-9]*' | head -n1 | cut -d= -f2; } || true
 }
 for port in 9090 9093; do
-  if port_busy "$port"; then
-    for exe in /usr/bin/prometheus /usr/bin/prometheus-alertmanager; do
-      # Only processes whose executable is the packaged binary (never anything by name pattern).
-      for pid in $(pidof "$exe" 2>/dev/null || true); do
-        echo "install-ops: stopping packaged $(basename "$exe") (pid $pid) holding default ports"
+  pid=$(pid_on_port "$port")
+  [ -n "$pid" ] || continue
+  exe=$(readlink -f "/proc/$pid/exe" 2>/dev/null || true)
+  user=$(ps -o user= -p "$pid" 2>/dev/null | tr -d ' ' || true)
+  case "$exe" in
+    /usr/bin/prometheus | /usr/bin/prometheus-alertmanager)
+      if [ "$user" = prometheus ]; then
+        echo "install-ops: stopping packaged $(basename "$exe") (pid $pid) listening on :$port"
         $SUDO kill "$pid" 2>/dev/null || true
-      done
-    done
-    sleep 1
-    if port_busy "$port"; then
-      echo "install-ops: warning: port $port is still in use (not by a packaged daemon we own)" >&2
-    fi
-  fi
+        for _ in 1 2 3 4 5; do [ -d "/proc/$pid" ] || break; sleep 1; done
+        continue
+      fi
+      ;;
+  esac
+  echo "install-ops: note: port $port is in use by pid $pid ($exe), not a packaged daemon; left alone" >&2
 done
 
 for bin in promtool prometheus amtool alertmanager; do
