@@ -223,6 +223,13 @@ class AlertingImpl implements Alerting {
         Math.max(0, deadline - Date.now()),
       );
     }
+    if (this.ready) {
+      // A replica leaving cleanly stops voting at once; a crashed one's votes go stale.
+      await bounded(
+        this.store.withdraw(this.instanceId).catch((err) => this.logger.warn({ err: (err as Error).message }, 'alerts: could not withdraw this replica\'s observations')),
+        Math.max(0, deadline - Date.now()),
+      );
+    }
     await this.notifier?.stop(Math.max(500, deadline - Date.now()));
     await this.store.close();
     this.logger.info({ instance: this.instanceId }, 'alerts: stopped');
@@ -291,11 +298,17 @@ class AlertingImpl implements Alerting {
 
   /** A change this replica made: update the cache, tell listeners, wake the notifier. */
   private applied(a: AlertRecord, type: AlertEvent['type'] | undefined): void {
+    const prev = this.cache.get(a.id);
     if (a.status === 'resolved') this.cache.delete(a.id);
     else this.cache.set(a.id, a);
     if (type !== undefined) {
       this.emit({ type, alert: a });
       this.notifier?.kick();
+    } else if (prev === undefined && a.status !== 'resolved') {
+      // Fired by another replica (or Alertmanager refreshing one): new to this replica's live view.
+      this.emit({ type: a.status === 'acknowledged' ? 'acknowledged' : 'fired', alert: a });
+    } else if (prev !== undefined && prev.status !== a.status) {
+      this.emit({ type: a.status === 'resolved' ? 'resolved' : 'acknowledged', alert: a });
     }
   }
 

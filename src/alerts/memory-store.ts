@@ -211,6 +211,10 @@ export class MemoryStore implements AlertStore {
     }
   }
 
+  async withdraw(instanceId: string): Promise<void> {
+    for (const m of this.observations.values()) m.delete(instanceId);
+  }
+
   async addErrorCounts(_instanceId: string, errors: readonly ErrorCountRow[], latency: readonly LatencyRow[]): Promise<void> {
     for (const e of errors) {
       const key = `${e.bucket}\0${e.category}\0${e.level}\0${e.source}`;

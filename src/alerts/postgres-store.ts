@@ -341,6 +341,10 @@ export class PostgresStore implements AlertStore {
     );
   }
 
+  async withdraw(instanceId: string): Promise<void> {
+    await this.q(`DELETE FROM chatpulse_alert_observations WHERE instance_id = $1`, [instanceId]);
+  }
+
   async addErrorCounts(instanceId: string, errors: readonly ErrorCountRow[], latency: readonly LatencyRow[]): Promise<void> {
     if (errors.length === 0 && latency.length === 0) return;
     await this.tx(async (c) => {

@@ -39,6 +39,8 @@ export interface AlertStore {
 
   /** This replica's view of each condition, for the replicas' resolve vote. */
   observe(instanceId: string, observations: readonly { fingerprint: string; active: boolean }[], at: number): Promise<void>;
+  /** Drops a replica's observations (it is shutting down cleanly and no longer votes). */
+  withdraw(instanceId: string): Promise<void>;
 
   addErrorCounts(instanceId: string, errors: readonly ErrorCountRow[], latency: readonly LatencyRow[]): Promise<void>;
   /** Error counts since `sinceMs` summed over replicas, by bucket, category, level and source. */
