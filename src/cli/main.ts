@@ -1,7 +1,5 @@
 #!/usr/bin/env node
 import { packageVersion, processIo, UsageError, type Io } from './args';
-import { PROBE_HELP, runProbe } from './probe';
-import { runServe, SERVE_HELP } from './serve';
 
 export const MAIN_HELP = `Usage: chatpulse <command> [options]
 
@@ -16,9 +14,21 @@ Options:
 
 The instrumentation needs no command: node --require chatpulse/register app.js`;
 
-const COMMANDS: Record<string, { help: string; run: (argv: readonly string[], io: Io) => Promise<number> }> = {
-  serve: { help: SERVE_HELP, run: (argv, io) => runServe(argv, io) },
-  probe: { help: PROBE_HELP, run: (argv, io) => runProbe(argv, io) },
+interface Command {
+  readonly help: string;
+  run(argv: readonly string[], io: Io): Promise<number>;
+}
+
+// Loaded on use: a probe from cron should not pay for Express and the health service.
+const COMMANDS: Record<string, () => Command> = {
+  serve: () => {
+    const m = require('./serve') as typeof import('./serve');
+    return { help: m.SERVE_HELP, run: (argv, io) => m.runServe(argv, io) };
+  },
+  probe: () => {
+    const m = require('./probe') as typeof import('./probe');
+    return { help: m.PROBE_HELP, run: (argv, io) => m.runProbe(argv, io) };
+  },
 };
 
 /** Runs the CLI; resolves with the exit code (2 for usage and configuration errors). */
@@ -41,14 +51,14 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     if (first === 'help') {
       const cmd = rest[0] === undefined ? undefined : COMMANDS[rest[0]];
       if (rest[0] !== undefined && cmd === undefined) throw new UsageError(`unknown command ${JSON.stringify(rest[0])} (commands: ${Object.keys(COMMANDS).join(', ')})`);
-      io.out(cmd?.help ?? MAIN_HELP);
+      io.out(cmd?.().help ?? MAIN_HELP);
       return 0;
     }
     if (first.startsWith('-')) throw new UsageError(`unknown option ${first.split('=')[0]}`);
     const cmd = COMMANDS[first];
     if (cmd === undefined) throw new UsageError(`unknown command ${JSON.stringify(first)} (commands: ${Object.keys(COMMANDS).join(', ')})`);
     prefix = `chatpulse ${first}`;
-    return await cmd.run(rest, io);
+    return await cmd().run(rest, io);
   } catch (err) {
     if (err instanceof UsageError) {
       io.err(`${prefix}: ${err.message} (see ${prefix} --help)`);
