@@ -15,3 +15,10 @@ export {
   DB_BUCKETS_SECONDS,
 } from './instrumentation/metrics/catalog';
 export type { StreamOutcome, CacheResult, ErrorType, MetricDefinition } from './instrumentation/metrics/catalog';
+
+// Health service, mounted in the app's own Express server (zero-code mode needs none of this).
+export { createHealth } from './src/service/create-health';
+export type { Health, CreateHealthOptions } from './src/service/create-health';
+export { HealthConfigError } from './src/config/health-config';
+export type { HealthConfigInput, HealthConfig } from './src/config/health-config';
+export type { HealthReport, HealthStatus } from './src/service/health-service';

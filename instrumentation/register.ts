@@ -15,7 +15,11 @@ try {
     log.debug('OTEL_SDK_DISABLED=true: instrumentation not started');
   } else {
     const runtime = startRuntime(config);
-    if (config.exporters.some((e) => e !== 'prometheus')) flushOnExit(runtime);
+    // The health service (and its dependencies: express, pino, pg) loads only when asked for.
+    const health = process.env.CHATPULSE_HEALTH_PORT
+      ? (require('../src/service/zero-code') as typeof import('../src/service/zero-code')).startZeroCodeHealth(runtime)
+      : undefined;
+    if (health !== undefined || config.exporters.some((e) => e !== 'prometheus')) flushOnExit(runtime, health);
     void runtime.prometheusAddress.then((addr) => {
       if (addr !== undefined) log.debug(`Prometheus metrics at http://${addr.address}:${addr.port}/metrics`);
     });

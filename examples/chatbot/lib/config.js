@@ -12,8 +12,8 @@ const SETTINGS = [
   ['kbRetrievalJitterMs', 'KB_RETRIEVAL_JITTER_MS', 50, 'ms'],
   ['kbCacheTtlS', 'KB_CACHE_TTL_S', 3600, 'seconds'],
 
-  ['llmFirstTokenMs', 'LLM_FIRST_TOKEN_MS', 700, 'ms'],
-  ['llmFirstTokenJitterMs', 'LLM_FIRST_TOKEN_JITTER_MS', 300, 'ms'],
+  ['llmFirstTokenMs', 'LLM_FIRST_TOKEN_MS', 400, 'ms'],
+  ['llmFirstTokenJitterMs', 'LLM_FIRST_TOKEN_JITTER_MS', 150, 'ms'],
   ['llmTokenIntervalMs', 'LLM_TOKEN_INTERVAL_MS', 30, 'ms'],
   ['llmTokenJitterMs', 'LLM_TOKEN_JITTER_MS', 15, 'ms'],
   ['llmTokens', 'LLM_TOKENS', 60, 'count'],

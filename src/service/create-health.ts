@@ -1,0 +1,146 @@
+import type { Router } from 'express';
+import type { Logger } from 'pino';
+import type { Pool } from 'pg';
+import type Redis from 'ioredis';
+import type { ProcessSampler } from '../../instrumentation/metrics/process-metrics';
+import type { Recorder } from '../../instrumentation/metrics/recorder';
+import { currentRuntime, globalRecorder } from '../../instrumentation/runtime';
+import { createAlerting, type Alerting } from '../alerts';
+import { CheckScheduler, diskCheck, postgresCheck, redisCheck, upstreamCheck, type DependencyCheck } from '../checks';
+import { resolveHealthConfig, type HealthConfig, type HealthConfigInput } from '../config/health-config';
+import { createHealthRouter } from '../http/router';
+import { HealthService, type DependencyResult, type DependencySource } from './health-service';
+import { createLogger } from './logger';
+import { VERSION } from './version';
+
+
+export interface CreateHealthOptions {
+  /** Configuration input (merged over the file named by CHATPULSE_HEALTH_CONFIG; env wins). */
+  readonly config?: HealthConfigInput;
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** The app's own pg pool, probed instead of a dedicated one. */
+  readonly pgPool?: Pool;
+  /** The app's own ioredis client, probed instead of a dedicated one. */
+  readonly redisClient?: Redis;
+  /** Default: OTEL_SERVICE_NAME, else `chatbot`. */
+  readonly serviceName?: string;
+  readonly logger?: Logger;
+  /** Default: the instrumentation's recorder and sampler. */
+  readonly recorder?: Recorder;
+  readonly sampler?: ProcessSampler;
+}
+
+/** A running health service with everything it owns. */
+export interface Health {
+  readonly config: HealthConfig;
+  readonly service: HealthService;
+  readonly scheduler: CheckScheduler;
+  readonly alerting: Alerting;
+  /** The Express router with every health, metrics and alerts endpoint. */
+  readonly router: Router;
+  readonly logger: Logger;
+  close(): Promise<void>;
+}
+
+/** Builds the dependency checks the configuration asks for (memory, CPU and event loop are KPIs). */
+export function dependencyChecks(config: HealthConfig, o: CreateHealthOptions = {}): DependencyCheck[] {
+  const checks: DependencyCheck[] = [];
+  const db = config.database;
+  if (db !== undefined || o.pgPool !== undefined) {
+    checks.push(
+      postgresCheck({
+        ...(o.pgPool !== undefined ? { pool: o.pgPool } : { connectionString: db!.url }),
+        required: db?.required ?? true,
+        ...(db !== undefined ? { intervalMs: db.intervalMs, timeoutMs: db.timeoutMs } : {}),
+      }),
+    );
+  }
+  const redis = config.redis;
+  if (redis !== undefined || o.redisClient !== undefined) {
+    checks.push(
+      redisCheck({
+        ...(o.redisClient !== undefined ? { client: o.redisClient } : { url: redis!.url }),
+        required: redis?.required ?? false,
+        ...(redis !== undefined ? { intervalMs: redis.intervalMs, timeoutMs: redis.timeoutMs } : {}),
+      }),
+    );
+  }
+  for (const u of config.upstreams) {
+    checks.push(
+      upstreamCheck({
+        name: u.name,
+        url: u.url,
+        required: u.required,
+        intervalMs: u.intervalMs,
+        timeoutMs: u.timeoutMs,
+        ...(u.expectedStatus !== undefined ? { expectedStatus: u.expectedStatus } : {}),
+      }),
+    );
+  }
+  checks.push(diskCheck({ path: config.diskPath }));
+  return checks;
+}
+
+/** The scheduler's stored results, as the service reads them. */
+function schedulerSource(scheduler: CheckScheduler, checks: readonly DependencyCheck[]): DependencySource {
+  const required = new Map(checks.map((c) => [c.name, c.required]));
+  return {
+    results: (): DependencyResult[] => scheduler.results().map((r) => ({ ...r, required: r.required ?? required.get(r.name) ?? true })),
+    start: () => scheduler.start(),
+    stop: () => scheduler.stop(),
+  };
+}
+
+/**
+ * Creates the health service over the instrumentation's signals: KPIs graded from the sliding
+ * window, dependency checks in the background, alerting, and the router that serves them.
+ * Configuration is validated here, once: an invalid value throws HealthConfigError naming it.
+ */
+export async function createHealth(options: CreateHealthOptions = {}): Promise<Health> {
+  const env = options.env ?? process.env;
+  const config = resolveHealthConfig(options.config ?? {}, env);
+  const logger = options.logger ?? createLogger(config.debug);
+  const runtime = currentRuntime();
+  const recorder = options.recorder ?? runtime?.recorder ?? globalRecorder();
+  const sampler = options.sampler ?? runtime?.sampler;
+  const checks = dependencyChecks(config, options);
+  const scheduler = new CheckScheduler(checks, { onError: (err, context) => logger.warn({ err, context }, 'health check error') });
+  const service = new HealthService({
+    config,
+    signals: HealthService.windowSource(recorder, config, sampler),
+    dependencies: schedulerSource(scheduler, checks),
+  });
+  const alerting = await createAlerting({
+    config,
+    service,
+    recorder,
+    dependencies: scheduler,
+    logger,
+    ...(config.database !== undefined ? { databaseUrl: config.database.url } : {}),
+    ...(env.CHATPULSE_ALERT_WEBHOOK_URL ? { webhookUrl: env.CHATPULSE_ALERT_WEBHOOK_URL } : {}),
+  });
+  const router = createHealthRouter({
+    service,
+    logger,
+    serviceName: options.serviceName ?? env.OTEL_SERVICE_NAME ?? 'chatbot',
+    version: VERSION,
+    activeAlerts: () => alerting.activeAlerts(),
+    extend: (r, guard) => alerting.extendRouter(r, guard),
+  });
+  service.start();
+  await alerting.start();
+  let closing: Promise<void> | undefined;
+  return {
+    config,
+    service,
+    scheduler,
+    alerting,
+    router,
+    logger,
+    close: () =>
+      (closing ??= (async () => {
+        await alerting.stop();
+        await service.close();
+      })()),
+  };
+}

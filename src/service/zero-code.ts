@@ -1,0 +1,48 @@
+import type { ShutdownSteps } from '../../instrumentation/lifecycle/exit-flush';
+import { log } from '../../instrumentation/log';
+import type { Runtime } from '../../instrumentation/runtime';
+import { resolveHealthConfig } from '../config/health-config';
+import { listenHealthServer, type HealthServer } from '../http/server';
+import { createHealth, type Health } from './create-health';
+import { drainStreams } from './drain';
+
+/**
+ * Zero-code mode: with CHATPULSE_HEALTH_PORT set, the `--require` hook serves the health
+ * endpoints on that port inside the app. An invalid configuration is reported (naming the field)
+ * and the health service is not started; the app itself is never affected.
+ * Returns the shutdown steps: readiness 503 at once, then open streams drain for a bounded time.
+ */
+export function startZeroCodeHealth(runtime: Runtime, env = process.env): ShutdownSteps | undefined {
+  let config;
+  try {
+    config = resolveHealthConfig({}, env);
+  } catch (err) {
+    log.warn(`health service not started: ${(err as Error).message}`);
+    return undefined;
+  }
+  if (config.port === undefined) return undefined;
+  let health: Health | undefined;
+  let server: HealthServer | undefined;
+  let shuttingDown = false;
+  const ready = (async () => {
+    health = await createHealth({ env });
+    if (shuttingDown) health.service.beginShutdown();
+    server = await listenHealthServer(health.router, config.port!, config.host);
+    health.logger.info({ port: server.address.port, host: config.host }, 'chatpulse health endpoints listening');
+  })().catch((err: unknown) => {
+    log.warn(`health service not started: ${(err as Error)?.message ?? String(err)}`);
+  });
+  return {
+    begin: () => {
+      shuttingDown = true;
+      health?.service.beginShutdown();
+    },
+    drain: async () => {
+      const { drained, open } = await drainStreams(runtime.recorder, config.drainTimeoutMs);
+      if (!drained) health?.logger.warn({ open, drainTimeoutMs: config.drainTimeoutMs }, 'streams still open at the end of the drain');
+      await ready;
+      await server?.close();
+      await health?.close();
+    },
+  };
+}
