@@ -187,7 +187,9 @@ export class Evaluator {
     const out: Condition[] = [];
     for (const { labels, count } of groups.values()) {
       const active = rule.operator === '>' ? count > rule.threshold : count >= rule.threshold;
-      const what = [labels.level, labels.category, labels.source].filter((x) => x !== undefined).join(' ');
+      const level = labels.level ?? (levels?.length === 1 ? levels[0] : undefined);
+      const category = labels.category ?? (categories?.length === 1 ? categories[0] : undefined);
+      const what = [level, category, labels.source].filter((x) => x !== undefined).join(' ');
       const samples = this.o.errorLog
         .recent(50)
         .filter((s) => (categories === undefined || categories.includes(s.category)) && (levels === undefined || levels.includes(s.level)) && (labels.category === undefined || s.category === labels.category))

@@ -192,7 +192,7 @@ export async function alertsOf(base: string, ruleId: string): Promise<Record<str
 
 /** A webhook receiver the test controls: answer codes, delays, and what it received. */
 export class Receiver {
-  readonly received: { id: string; event: string; body: Record<string, any> }[] = [];
+  readonly received: { id: string; event: string; body: Record<string, any>; at: number }[] = [];
   /** Answer with this status (200 by default). */
   status = 200;
   /** Delay before answering, ms. */
@@ -208,7 +208,7 @@ export class Receiver {
         const answer = () => {
           if (res.destroyed) return;
           if (this.status >= 200 && this.status < 300) {
-            this.received.push({ id: String(req.headers['x-chatpulse-notification-id']), event: String(req.headers['x-chatpulse-event']), body: JSON.parse(Buffer.concat(chunks).toString('utf8')) });
+            this.received.push({ id: String(req.headers['x-chatpulse-notification-id']), event: String(req.headers['x-chatpulse-event']), body: JSON.parse(Buffer.concat(chunks).toString('utf8')), at: performance.now() });
           }
           res.writeHead(this.status, { 'content-type': 'text/plain' }).end('ok');
         };
