@@ -1,7 +1,9 @@
 /**
  * Running the built CLI (`dist/src/cli/main.js`) as a child process, the way `npx chatpulse` runs
- * it: real argv, real exit codes. `ensureBuilt()` rebuilds dist when a source file is newer than
- * it (once per run, under a lock, since test files run in parallel workers).
+ * it: real argv, real exit codes. `ensureBuilt()` rebuilds dist when the CLI or fleet output is
+ * missing or older than src/cli and src/fleet (under a lock, since test files run in parallel
+ * workers). It does not look further: `npm test` builds everything first (pretest), and a rebuild
+ * while other test files run their children from dist could hand them half-written files.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, rmdirSync, statSync } from 'node:fs';
@@ -31,11 +33,11 @@ function mtime(p: string): number {
 }
 
 function stale(): boolean {
-  const src = Math.max(newestSource(path.join(REPO, 'src')), newestSource(path.join(REPO, 'instrumentation')), mtime(path.join(REPO, 'index.ts')));
+  const src = Math.max(newestSource(path.join(REPO, 'src', 'cli')), newestSource(path.join(REPO, 'src', 'fleet')));
   return BUILT.some((f) => mtime(f) < src);
 }
 
-/** Builds dist when it is older than the sources (`npm test` already did, via pretest). */
+/** Builds dist when the CLI's output is missing or older than its sources (`npm test` already did, via pretest). */
 export function ensureBuilt(): void {
   if (!stale()) return;
   const lock = path.join(REPO, 'dist', '.test-build.lock');
