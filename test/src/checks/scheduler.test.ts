@@ -82,12 +82,13 @@ describe('CheckScheduler', () => {
     s.start();
     await sleep(800);
     const stats = s.stats('slow')!;
-    // ~16 ticks in 800 ms, but a run takes 230 ms: at most 4 runs, never two at once.
+    // ~16 ticks in 800 ms, but a run takes 230 ms: at most 4 runs (one per 230 ms), never two at
+    // once, and the ticks that came during a run started nothing.
     expect(maxRunning).toBe(1);
     expect(runs).toBeGreaterThanOrEqual(2);
-    expect(runs).toBeLessThanOrEqual(5);
+    expect(runs).toBeLessThanOrEqual(4);
     expect(stats.runs).toBe(runs);
-    expect(stats.skippedTicks).toBeGreaterThanOrEqual(8);
+    expect(stats.skippedTicks).toBeGreaterThanOrEqual(2);
   });
 
   it('records a timeout at the deadline even when the check ignores its signal, and ignores the late result', async () => {
@@ -111,7 +112,7 @@ describe('CheckScheduler', () => {
     const r = await waitFor(() => s.result('hung')?.status === 'fail' && s.result('hung'), 1000, 'timeout');
     const elapsed = performance.now() - t0;
     expect(elapsed).toBeGreaterThanOrEqual(140);
-    expect(elapsed).toBeLessThan(400);
+    expect(elapsed).toBeLessThan(150 + 400);
     expect(r.message).toBe('timed out after 150 ms');
     expect(r.durationMs).toBeGreaterThanOrEqual(140);
 

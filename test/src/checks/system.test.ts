@@ -50,14 +50,17 @@ describe('system checks', () => {
   it('cpu: share of available CPUs since the last run', async () => {
     const c = keep(cpuCheck({ thresholds: { warn: 0.05, fail: 2 } }));
     await run(c);
+    // What the process itself counts; on a loaded machine it is less than the wall time.
+    const before = process.cpuUsage();
     busy(200);
+    const spent = process.cpuUsage(before);
     const r = await run(c);
     const d = r.details as { cpus: number; usedCpuMs: number; windowMs: number };
-    expect(d.usedCpuMs).toBeGreaterThanOrEqual(150);
+    expect(d.usedCpuMs).toBeGreaterThanOrEqual(Math.floor((spent.user + spent.system) / 1000));
+    expect(d.windowMs).toBeGreaterThanOrEqual(200);
     expect(r.value).toBeGreaterThan(0);
-    expect(r.value).toBeCloseTo(d.usedCpuMs / d.windowMs / d.cpus, 1);
-    // One busy thread is at least 1/cpus of capacity.
-    if (1 / d.cpus >= 0.05) expect(r.status).toBe('warn');
+    expect(r.value).toBeCloseTo(d.usedCpuMs / d.windowMs / d.cpus, 2);
+    expect(r.status).toBe(r.value! >= 0.05 ? 'warn' : 'pass');
   });
 
   it('event loop: p99 delay since the last run, graded 100/500 ms by default', async () => {
