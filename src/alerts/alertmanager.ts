@@ -104,9 +104,9 @@ export function categoryOf(labels: Readonly<Record<string, string>>): Category {
   if (isCategory(labels.category)) return labels.category;
   const n = labels.alertname ?? '';
   if (/database|postgres|\bpg|sql/i.test(n)) return 'database';
-  if (/auth|login|token/i.test(n)) return 'authentication';
   if (/tts|audio|speech/i.test(n)) return 'tts';
-  if (/llm|firsttoken|model|completion/i.test(n)) return 'llm';
+  if (/llm|firsttoken|model|completion|responseduration/i.test(n)) return 'llm';
+  if (/auth|login|credential/i.test(n)) return 'authentication';
   if (/cache|redis|upstream|integration/i.test(n)) return 'integration';
   if (/network|timeout|dns|tls/i.test(n)) return 'network';
   return 'system';
