@@ -415,16 +415,17 @@ export function resolveRules(rulesInput: unknown, includeDefaults: boolean, at =
   const seen = new Set<string>();
   rulesInput.forEach((entry, i) => {
     const id = (entry as { id?: unknown } | null)?.id;
+    if (typeof id === 'string') {
+      if (seen.has(id)) {
+        errors.push(`${at}[${i}].id: duplicate rule id ${JSON.stringify(id)}`);
+        return;
+      }
+      seen.add(id);
+    }
     const base = typeof id === 'string' ? byId.get(id) : undefined;
     const { rule, errors: e } = parseRule(entry, `${at}[${i}]`, base?.source === 'default' ? base.rule : undefined);
     errors.push(...e);
-    if (rule === undefined) return;
-    if (seen.has(rule.id)) {
-      errors.push(`${at}[${i}].id: duplicate rule id ${JSON.stringify(rule.id)}`);
-      return;
-    }
-    seen.add(rule.id);
-    byId.set(rule.id, { rule, source: 'file' });
+    if (rule !== undefined) byId.set(rule.id, { rule, source: 'file' });
   });
   if (errors.length > 0) throw new AlertConfigError(errors);
   return [...byId.values()];
