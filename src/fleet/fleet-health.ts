@@ -35,6 +35,7 @@ export class PrometheusFleet implements SignalSource, DependencySource {
   private last: SignalSnapshot | undefined;
   private checks: DependencyResult[];
   private failing: string | undefined;
+  private closed = false;
 
   constructor(
     readonly source: PrometheusSignalSource,
@@ -79,7 +80,7 @@ export class PrometheusFleet implements SignalSource, DependencySource {
     } catch (err) {
       const durationMs = Math.round(performance.now() - started);
       const message = (err as Error).message;
-      if (this.failing !== message) this.logger?.warn({ prometheus: this.source.url, err: message }, 'fleet signals unavailable');
+      if (this.failing !== message && !this.closed) this.logger?.warn({ prometheus: this.source.url, err: message }, 'fleet signals unavailable');
       this.failing = message;
       this.checks = [
         { name: 'prometheus', component: 'integrations', measurement: 'responseTime', status: 'fail', message, time: time(), durationMs, required: true, details: { url: this.source.url } },
@@ -103,10 +104,11 @@ export class PrometheusFleet implements SignalSource, DependencySource {
   }
 
   async stop(): Promise<void> {
-    this.source.close();
+    this.close();
   }
 
   close(): void {
+    this.closed = true;
     this.source.close();
   }
 }

@@ -106,11 +106,13 @@ function finite(v: number | undefined): number | undefined {
 
 const first = (samples: readonly Sample[]) => samples[0]?.value;
 
-/** Strips credentials from a URL for messages and logs. */
+/** The base URL without credentials, query or trailing slash, for requests, messages and logs. */
 function redact(u: URL): string {
   const c = new URL(u.href);
   c.username = '';
   c.password = '';
+  c.search = '';
+  c.hash = '';
   return c.href.replace(/\/$/, '');
 }
 
