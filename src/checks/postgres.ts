@@ -241,6 +241,8 @@ export function postgresCheck(options: PostgresCheckOptions): DependencyCheck {
           issues.push(`${total + 1} of ${diag.row.max_connections} server connections in use`);
         }
       }
+      // Connected again: an old idle-connection error no longer explains anything.
+      lastPoolError = undefined;
       return {
         ...base,
         status,

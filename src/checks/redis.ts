@@ -81,6 +81,8 @@ export function redisCheck(options: RedisCheckOptions): DependencyCheck {
       own.on('error', (err: unknown) => {
         lastError = errorMessage(err, secrets);
       });
+      // Like the Postgres pool's allowExitOnIdle: a health probe never keeps the process alive.
+      own.on('connect', () => (own?.stream as { unref?: () => void } | undefined)?.unref?.());
     }
     return own;
   }

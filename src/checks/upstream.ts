@@ -1,4 +1,4 @@
-import { deadline } from './abort';
+import { abortReason, deadline } from './abort';
 import { ms, round } from './format';
 import { positive, withDefaults } from './options';
 import { errorMessage, redactUrl, urlSecrets } from './redact';
@@ -87,7 +87,7 @@ export function upstreamCheck(options: UpstreamCheckOptions): DependencyCheck {
       try {
         res = await fetch(href, { method: o.method, headers, signal: dl.signal, redirect: 'manual' });
       } catch (err) {
-        const why = dl.signal.aborted ? (dl.signal.reason as Error).message : errorMessage(err, secrets);
+        const why = dl.signal.aborted ? abortReason(dl.signal).message : errorMessage(err, secrets);
         return { ...base, status: 'fail', message: `request failed: ${why}`, details };
       }
       const elapsed = performance.now() - t0;
