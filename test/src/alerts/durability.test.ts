@@ -253,7 +253,7 @@ describe('two replicas on one database', () => {
       for (let i = 0; i < 10; i++) a.recorder.firstToken(route, 2.5);
       await a.evaluate();
       expect(await openFail()).toHaveLength(1);
-      const [{ fingerprint }] = (await schema.query(`SELECT fingerprint FROM chatpulse_alerts WHERE status <> 'resolved' AND rule_id = 'kpi-timeToFirstToken-fail'`)) as { fingerprint: string }[];
+      const fingerprint = String((await schema.query(`SELECT fingerprint FROM chatpulse_alerts WHERE status <> 'resolved' AND rule_id = 'kpi-timeToFirstToken-fail'`))[0]!.fingerprint);
       await closeReplica(a);
       for (let i = 0; i < 10; i++) b.recorder.firstToken(b.recorder.route('/chat'), 0.1);
       await b.evaluate();
