@@ -3,6 +3,8 @@ import type { ModuleTarget } from './module-patcher';
 import { safely } from './safely';
 
 const kPatched = Symbol.for('chatpulse.pg.patched');
+/** application_name of the health service's Postgres probe connections. */
+export const HEALTH_APPLICATION_NAME = 'chatpulse-health';
 const OPERATIONS = new Set([
   'SELECT', 'INSERT', 'UPDATE', 'DELETE', 'MERGE', 'WITH', 'BEGIN', 'COMMIT', 'ROLLBACK', 'SAVEPOINT',
   'RELEASE', 'CREATE', 'ALTER', 'DROP', 'TRUNCATE', 'COPY', 'SET', 'SHOW', 'EXPLAIN', 'LISTEN',
@@ -44,6 +46,11 @@ export function pgTarget(recorder: Recorder): ModuleTarget {
       if (proto === undefined || typeof proto.query !== 'function' || proto[kPatched]) return undefined;
       const original = proto.query as (this: unknown, ...args: unknown[]) => unknown;
       const query = function (this: unknown, config: unknown) {
+        // The health service's own probes are not the app's database traffic.
+        if ((this as { connectionParameters?: { application_name?: string } }).connectionParameters?.application_name === HEALTH_APPLICATION_NAME) {
+          // eslint-disable-next-line prefer-rest-params
+          return original.apply(this, arguments as unknown as unknown[]);
+        }
         const startedAt = performance.now();
         let op = 'other';
         safely(() => {

@@ -1,3 +1,4 @@
+import { HEALTH_APPLICATION_NAME } from '../../instrumentation/hooks/pg';
 import { Pool, type PoolClient, type QueryConfig } from 'pg';
 import { abortable, deadline } from './abort';
 import { ms, round } from './format';
@@ -138,7 +139,7 @@ export function postgresCheck(options: PostgresCheckOptions): DependencyCheck {
         connectionTimeoutMillis: o.timeoutMs,
         statement_timeout: o.timeoutMs,
         query_timeout: o.timeoutMs,
-        application_name: 'chatpulse-health',
+        application_name: HEALTH_APPLICATION_NAME,
         keepAlive: true,
       });
       // An idle connection dropped by the server must not become an unhandled 'error' event.

@@ -67,6 +67,20 @@ describe('pg query durations', () => {
   });
 });
 
+describe('health probe traffic', () => {
+  it('does not count queries on connections named chatpulse-health (the health service probes)', async () => {
+    const probe = new pg.Client({ connectionString: URL, application_name: 'chatpulse-health' });
+    await probe.connect();
+    try {
+      const before = count('SELECT');
+      await probe.query('SELECT 1');
+      expect(count('SELECT')).toBe(before);
+    } finally {
+      await probe.end();
+    }
+  });
+});
+
 describe('operation and error type extraction', () => {
   it('takes the first SQL keyword, bounded to known commands', () => {
     expect(operationOf('select 1')).toBe('SELECT');
