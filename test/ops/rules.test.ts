@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import YAML from 'yaml';
 import { KPI_BINDINGS, seedKpis } from './lib/kpi';
 import { checkNames } from './lib/promql';
 import { ALERTS, REPO, RULE_TESTS_DIR, RULES_DIR, listFiles, mapLimit, readYaml, requireTool, run, runAsync } from './lib/repo';
@@ -72,7 +73,7 @@ describe('Prometheus rule files', () => {
 
   it('pass `promtool test rules` (alerts/tests/*.test.yml)', async () => {
     expect(unitTestFiles.length).toBeGreaterThanOrEqual(5);
-    const results = await mapLimit(unitTestFiles, 3, (f) => runAsync(promtool, ['test', 'rules', f], { timeoutMs: 120_000 }));
+    const results = await mapLimit(unitTestFiles, 1, (f) => runAsync(promtool, ['test', 'rules', f], { timeoutMs: 120_000 }));
     results.forEach((r, i) => expect(r.status, `${unitTestFiles[i]}\n${r.stdout}${r.stderr}`).toBe(0));
   }, 180_000);
 
@@ -250,6 +251,8 @@ describe('alert unit tests catch broken rules (mutation)', () => {
     readonly file: string;
     /** Unit-test file that must now fail. */
     readonly test: string;
+    /** Only the unit tests of this alert are run (they are the ones that must catch it). */
+    readonly alert?: string;
     apply(text: string): string;
   }
 
@@ -296,6 +299,7 @@ describe('alert unit tests catch broken rules (mutation)', () => {
         name: `${b.alert} ${severity}: threshold ${cmp.op} ${cmp.value} -> ${moved}`,
         file: alertsFile,
         test: testFileOf[b.alert]!,
+        alert: b.alert,
         apply: inRule(b.alert, severity, new RegExp(`([<>]) ${cmp.value.toString().replace('.', '\\.')}(?![0-9.])`), `$1 ${moved}`),
       });
     }
@@ -305,6 +309,7 @@ describe('alert unit tests catch broken rules (mutation)', () => {
         name: `${b.alert} critical: minimum traffic guard removed`,
         file: alertsFile,
         test: testFileOf[b.alert]!,
+        alert: b.alert,
         apply: inRule(b.alert, 'critical', '>= 0.05', '>= 0'),
       });
     }
@@ -313,41 +318,69 @@ describe('alert unit tests catch broken rules (mutation)', () => {
     name: 'stream success ratio counts client aborts',
     file: 'chatpulse-recording.rules.yml',
     test: 'availability.test.yml',
+    alert: 'ChatbotStreamSuccessRateLow',
     apply: (t) => t.replace('service:chatbot_streams:rate5m{chatbot_stream_outcome=~"completed|failed"}', 'service:chatbot_streams:rate5m'),
   });
   mutations.push({
     name: 'error ratio counts 4xx',
     file: 'chatpulse-recording.rules.yml',
     test: 'availability.test.yml',
+    alert: 'ChatbotErrorRateHigh',
     apply: (t) => t.replace('http_response_status_code=~"5.."', 'http_response_status_code=~"[45].."'),
   });
   mutations.push({
     name: 'target down fires for any job',
     file: alertsFile,
     test: 'resources.test.yml',
+    alert: 'ChatbotTargetDown',
     apply: (t) => t.replace(/up == 0\n\s+and on \(job, instance\)\n\s+\(\n\s+last_over_time\(target_info\[1h\]\)\n\s+or\n\s+up\{job=~"chatbot\.\*"\}\n\s+\)/, 'up == 0'),
   });
   mutations.push({
     name: 'availability page without the short window',
     file: 'chatpulse-slo.rules.yml',
     test: 'slo.test.yml',
+    alert: 'ChatbotStreamAvailabilityBudgetBurn',
     apply: (t) => t.replace('service:chatbot_streams_failed:ratio_rate5m > (14.4 * 0.01)', 'service:chatbot_streams_failed:ratio_rate1h > (14.4 * 0.01)'),
   });
 
   it('every KPI threshold and traffic guard is pinned by a unit test', async () => {
-    const failures = await mapLimit(mutations, 2, async (m) => {
+    /** A copy of the shipped rules (one file mutated) and of the unit tests of one alert. */
+    const prepare = (m: Mutation, mutate: boolean): { dir: string; problem?: string } => {
       const dir = fs.mkdtempSync(path.join(tmp, 'm-'));
       fs.cpSync(RULES_DIR, path.join(dir, 'rules'), { recursive: true });
-      fs.cpSync(RULE_TESTS_DIR, path.join(dir, 'tests'), { recursive: true });
+      fs.mkdirSync(path.join(dir, 'tests'));
+      const unitTests = readYaml<UnitTestFile>(path.join(RULE_TESTS_DIR, m.test));
+      if (m.alert !== undefined) unitTests.tests = unitTests.tests.filter((t) => (t.alert_rule_test ?? []).some((c) => c.alertname === m.alert));
+      if (unitTests.tests.length === 0) return { dir, problem: `${m.name}: no unit tests of ${m.alert} in ${m.test}` };
+      fs.writeFileSync(path.join(dir, 'tests', m.test), YAML.stringify(unitTests, { lineWidth: 0 }));
+      if (mutate) {
+        const target = path.join(dir, 'rules', m.file);
+        const before = fs.readFileSync(target, 'utf8');
+        const after = m.apply(before);
+        if (after === before) return { dir, problem: `${m.name}: the mutation changed nothing` };
+        fs.writeFileSync(target, after);
+      }
+      return { dir };
+    };
+    // One promtool at a time: the suite shares two cores with the other test files.
+    // Control: the unmutated copies pass, so a failure below is the mutation's doing.
+    const controls = [...new Map(mutations.map((m) => [`${m.test}/${m.alert}`, m])).values()];
+    const controlFailures = await mapLimit(controls, 1, async (m) => {
+      const { dir, problem } = prepare(m, false);
+      if (problem) return problem;
+      const r = await runAsync(promtool, ['test', 'rules', path.join(dir, 'tests', m.test)], { timeoutMs: 120_000 });
+      return r.status === 0 ? null : `control ${m.test} (${m.alert}) fails unmutated:\n${r.stdout}${r.stderr}`;
+    });
+    expect(controlFailures.filter((f) => f !== null)).toEqual([]);
+    const failures = await mapLimit(mutations, 1, async (m) => {
+      const { dir, problem } = prepare(m, true);
+      if (problem) return problem;
       const target = path.join(dir, 'rules', m.file);
-      const before = fs.readFileSync(target, 'utf8');
-      const after = m.apply(before);
-      if (after === before) return `${m.name}: the mutation changed nothing`;
-      fs.writeFileSync(target, after);
       const check = await runAsync(promtool, ['check', 'rules', target]);
       if (check.status !== 0) return `${m.name}: the mutated rules do not parse\n${check.stdout}${check.stderr}`;
       const r = await runAsync(promtool, ['test', 'rules', path.join(dir, 'tests', m.test)], { timeoutMs: 120_000 });
-      return r.status === 0 ? `${m.name}: ${m.test} still passes` : null;
+      if (r.status === 0) return `${m.name}: ${m.test} still passes`;
+      return /FAILED:/.test(r.stdout + r.stderr) ? null : `${m.name}: promtool failed without a test failure\n${r.stdout}${r.stderr}`;
     });
     expect(failures.filter((f) => f !== null)).toEqual([]);
     expect(mutations.length).toBeGreaterThanOrEqual(30);
