@@ -137,6 +137,7 @@ class AlertingImpl implements Alerting {
           connectionString: o.databaseUrl,
           ...(o.schema !== undefined ? { schema: o.schema } : {}),
           ...(o.statementTimeoutMs !== undefined ? { statementTimeoutMs: o.statementTimeoutMs } : {}),
+          applicationName: `chatpulse-alerts ${this.instanceId}`,
           onPoolError: (err) => this.logger.warn({ err: err.message }, 'alerts: idle Postgres connection failed'),
         })
       : new MemoryStore();

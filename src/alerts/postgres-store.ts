@@ -28,6 +28,8 @@ export interface PostgresStoreOptions {
   /** Connections at most. Default 4. */
   readonly maxConnections?: number;
   readonly onPoolError?: (err: Error) => void;
+  /** Shown in pg_stat_activity. Default `chatpulse-alerts`. */
+  readonly applicationName?: string;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -56,6 +58,16 @@ interface AlertRow extends QueryResultRow {
   note: string | null;
   instance_id: string;
 }
+
+/** The connection died (not the statement): a retry on a fresh connection may succeed. */
+function isConnectionLost(err: unknown): boolean {
+  const e = err as { code?: string; message?: string };
+  if (e.code === '57P01' || e.code === '57P02' || e.code === '57P03' || e.code === 'ECONNRESET' || e.code === 'EPIPE') return true;
+  return /Connection terminated|connection is closed|Client has encountered a connection error|terminating connection/i.test(e.message ?? '');
+}
+
+/** Retries after a lost connection: one per pooled connection that may have died with it. */
+const MAX_RECONNECTS = 4;
 
 const iso = (d: Date | null) => (d === null ? null : d.toISOString());
 
@@ -108,7 +120,7 @@ export class PostgresStore implements AlertStore {
       lock_timeout: timeout,
       idle_in_transaction_session_timeout: timeout * 2,
       idleTimeoutMillis: 30_000,
-      application_name: 'chatpulse-alerts',
+      application_name: (o.applicationName ?? 'chatpulse-alerts').slice(0, 63),
       ...(o.schema !== undefined ? { options: `-c search_path=${quoteIdent(o.schema)}` } : {}),
     };
     this.pool = new Pool(config);
@@ -123,30 +135,43 @@ export class PostgresStore implements AlertStore {
   }
 
   private async q<R extends QueryResultRow = QueryResultRow>(sql: string, params: unknown[] = []): Promise<R[]> {
-    try {
-      return (await this.pool.query<R>(sql, params)).rows;
-    } catch (err) {
-      throw this.unavailable(err);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return (await this.pool.query<R>(sql, params)).rows;
+      } catch (err) {
+        if (attempt < MAX_RECONNECTS && isConnectionLost(err)) continue;
+        throw this.unavailable(err);
+      }
     }
   }
 
+  /**
+   * Runs `fn` in a transaction. A connection lost before the commit (server restart, failover,
+   * a killed backend) rolls the transaction back, so it is retried on a fresh connection (the
+   * pool may hold several dead ones).
+   */
   private async tx<T>(fn: (c: PoolClient) => Promise<T>): Promise<T> {
-    let client: PoolClient;
-    try {
-      client = await this.pool.connect();
-    } catch (err) {
-      throw this.unavailable(err);
-    }
-    try {
-      await client.query('BEGIN');
-      const out = await fn(client);
-      await client.query('COMMIT');
-      return out;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw this.unavailable(err);
-    } finally {
-      client.release();
+    for (let attempt = 0; ; attempt++) {
+      let client: PoolClient;
+      try {
+        client = await this.pool.connect();
+      } catch (err) {
+        throw this.unavailable(err);
+      }
+      let broken = false;
+      try {
+        await client.query('BEGIN');
+        const out = await fn(client);
+        await client.query('COMMIT');
+        return out;
+      } catch (err) {
+        broken = isConnectionLost(err);
+        if (!broken) await client.query('ROLLBACK').catch(() => undefined);
+        if (attempt < MAX_RECONNECTS && broken) continue;
+        throw this.unavailable(err);
+      } finally {
+        client.release(broken ? true : undefined);
+      }
     }
   }
 

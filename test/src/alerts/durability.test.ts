@@ -115,6 +115,24 @@ describe('restart durability', () => {
   });
 });
 
+describe('Postgres trouble during operation', () => {
+  it('connections killed under it: logged, nothing crashes, the next evaluation works again', async () => {
+    const clock = new Clock();
+    const h = await replica(clock, db.schema, `kill-${process.pid}`);
+    h.alerting.trackError({ category: 'network', level: 'critical', message: 'x' });
+    await h.alerting.evaluateNow();
+    const killed = await db.query(`SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = $1`, [`chatpulse-alerts kill-${process.pid}`]);
+    expect(killed.length).toBeGreaterThan(0);
+    await waitFor(() => h.lines.some((l) => l.msg === 'alerts: idle Postgres connection failed'), 5000, 'the pool error logged');
+    clock.advance(6 * 60_000);
+    await h.alerting.evaluateNow();
+    expect(h.alerting.status().lastEvaluation).toMatchObject({ ok: true });
+    expect((await api(h.base, 'GET', `${A}?category=network`)).body.alerts).toHaveLength(0);
+    expect((await api(h.base, 'GET', A)).status).toBe(200);
+    await closeReplica(h);
+  });
+});
+
 describe('two replicas on one database', () => {
   it('run migrations together safely', async () => {
     const fresh = await createSchema('migrate');
