@@ -7,7 +7,7 @@ import { api, Clock, createSchema, freePort, harness, Receiver, waitFor, type Ha
  */
 
 const A = '/api/v1/health/alerts';
-const FAST_WEBHOOK = { timeoutMs: 300, retryDelayMs: 30, maxRetryDelayMs: 100, pollIntervalMs: 25, rateLimit: { limit: 1000, windowMs: 1000 } };
+const FAST_WEBHOOK = { timeoutMs: 2000, retryDelayMs: 30, maxRetryDelayMs: 100, pollIntervalMs: 25, rateLimit: { limit: 1000, windowMs: 1000 } };
 
 let db: Awaited<ReturnType<typeof createSchema>>;
 const open: Harness[] = [];

@@ -7,7 +7,7 @@ import { api, Clock, createSchema, freePort, harness, Receiver, waitFor, type Ha
  */
 
 const A = '/api/v1/health/alerts';
-const FAST = { timeoutMs: 150, retryDelayMs: 20, maxRetryDelayMs: 80, pollIntervalMs: 20, rateLimit: { limit: 1000, windowMs: 1000 } };
+const FAST = { timeoutMs: 2000, retryDelayMs: 20, maxRetryDelayMs: 80, pollIntervalMs: 20, rateLimit: { limit: 1000, windowMs: 1000 } };
 
 let db: Awaited<ReturnType<typeof createSchema>>;
 const cleanups: (() => Promise<void>)[] = [];
@@ -99,11 +99,11 @@ describe('webhook delivery', () => {
   });
 
   it('receiver slow past the timeout: evaluation does not wait; delivered once it answers in time', async () => {
-    const { h, receiver, notifications } = await setup('slow');
-    receiver.delayMs = 600;
+    const { h, receiver, notifications } = await setup('slow', { timeoutMs: 250 });
+    receiver.delayMs = 1500;
     await fire(h, 'network');
     await waitFor(async () => ((await notifications())[0]?.attempts ?? 0) >= 2, 5000, 'two timed-out attempts');
-    expect((await notifications())[0]!.last_error).toMatch(/timed out after 150 ms/);
+    expect((await notifications())[0]!.last_error).toMatch(/timed out after 250 ms/);
     const started = performance.now();
     for (const c of ['database', 'integration', 'validation']) await fire(h, c);
     expect(performance.now() - started).toBeLessThan(1500);
