@@ -107,7 +107,8 @@ function errorStatus(err) {
  * Builds the Express app and its Redis and Postgres clients.
  * Returns { app, config, ready, drain, close }: `ready` resolves once the first Redis connection
  * attempt and the Postgres schema set-up have settled (it never rejects: both are optional);
- * `drain()` answers new requests with 503 and ends the responses in progress; `close()` drains
+ * `drain(graceMs)` answers new requests with 503, lets responses in progress finish for up to
+ * `graceMs`, then ends the rest; `close()` drains
  * and closes the clients.
  */
 function createApp(options = {}) {
@@ -241,8 +242,14 @@ function createApp(options = {}) {
 
   const ready = Promise.all([cache.connect(), store.init()]).then(() => undefined);
 
-  function drain() {
+  /**
+   * New requests get 503 at once; answers in progress may finish for up to `graceMs`, then the
+   * rest are cut. A deploy should not truncate answers users are reading.
+   */
+  async function drain(graceMs = 0) {
     draining = true;
+    const deadline = Date.now() + graceMs;
+    while (inFlight.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
     for (const controller of inFlight) controller.abort();
   }
 
@@ -256,8 +263,8 @@ function createApp(options = {}) {
 
 /**
  * Starts the chatbot: waits for `ready`, listens on config.port (0 picks a free port).
- * Returns { app, server, port, close }; close() stops accepting connections, ends open
- * streams, waits for connections to finish (cut after 5 s) and closes Redis and Postgres.
+ * Returns { app, server, port, close }; close() stops accepting connections, lets open streams
+ * finish for up to 5 s (then cuts them) and closes Redis and Postgres.
  */
 async function start(options = {}) {
   const logger = options.logger ?? createLogger();
@@ -280,10 +287,10 @@ async function start(options = {}) {
     closing ??= (async () => {
       // Stop taking requests and drain the connections before closing the clients they use.
       const serverClosed = new Promise((resolve) => server.close(() => resolve()));
-      chat.drain();
       // Ended streams leave keep-alive connections that turn idle a moment later: close them as they do.
       const sweep = setInterval(() => server.closeIdleConnections(), 50);
-      const cut = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+      await chat.drain(SHUTDOWN_GRACE_MS);
+      const cut = setTimeout(() => server.closeAllConnections(), 1000);
       await serverClosed;
       clearInterval(sweep);
       clearTimeout(cut);

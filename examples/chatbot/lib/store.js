@@ -70,14 +70,18 @@ function createStore({ url, logger }) {
 
   async function createSchema() {
     const client = await pool.connect();
+    // A checked-out client emits 'error' if its connection dies; the pool only listens to idle ones.
+    client.on('error', markDown);
     try {
       // The advisory lock serialises concurrent start-ups: parallel CREATE ... IF NOT EXISTS can still collide.
       await client.query('BEGIN');
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', ['chatbot-schema']);
       await client.query(SCHEMA);
       await client.query('COMMIT');
+      client.removeListener('error', markDown);
       client.release();
     } catch (err) {
+      client.removeListener('error', markDown);
       client.release(err); // discard the connection: its transaction state is unknown
       throw err;
     }

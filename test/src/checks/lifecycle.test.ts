@@ -6,7 +6,7 @@ import { redisCheck } from '../../../src/checks/redis';
 import { CheckScheduler } from '../../../src/checks/scheduler';
 import { systemChecks } from '../../../src/checks/system';
 import { upstreamCheck } from '../../../src/checks/upstream';
-import { HungServer } from './net';
+import { HungServer } from '../../helpers/net';
 import { waitFor } from './wait';
 
 let http: Server;

@@ -2,7 +2,7 @@ import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postgresCheck } from '../../../src/checks/postgres';
 import { CheckScheduler, type StatusChange } from '../../../src/checks/scheduler';
-import { TempCluster, postgresBinDir } from './pg-cluster';
+import { TempCluster, postgresBinDir } from '../../helpers/pg-cluster';
 import { waitFor } from './wait';
 
 const PASSWORD = 'S3cretPass';

@@ -3,7 +3,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { postgresCheck } from '../../../src/checks/postgres';
 import { CheckScheduler } from '../../../src/checks/scheduler';
 import type { CheckResult, DependencyCheck } from '../../../src/checks/types';
-import { HungServer, closedPort } from './net';
+import { HungServer, closedPort } from '../../helpers/net';
 import { sleep, tcpSockets, waitFor } from './wait';
 
 const URL = 'postgres://postgres@127.0.0.1:5432/postgres';

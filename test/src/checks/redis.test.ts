@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { redisCheck } from '../../../src/checks/redis';
 import { CheckScheduler } from '../../../src/checks/scheduler';
 import type { DependencyCheck } from '../../../src/checks/types';
-import { HungServer, ToggleProxy, closedPort } from './net';
+import { HungServer, ToggleProxy, closedPort } from '../../helpers/net';
 import { sleep, tcpSockets, waitFor } from './wait';
 
 const URL = 'redis://127.0.0.1:6379';

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { upstreamCheck } from '../../../src/checks/upstream';
-import { closedPort } from './net';
+import { closedPort } from '../../helpers/net';
 
 let server: Server;
 let base: string;
