@@ -11,3 +11,17 @@ export function markInternalServer(server: Server): Server {
 export function isInternalServer(server: unknown): boolean {
   return server !== null && typeof server === 'object' && (server as { [kInternal]?: true })[kInternal] === true;
 }
+
+const kUntracked = Symbol.for('chatpulse.untracked-response');
+
+/**
+ * Excludes one response from stream detection: Chatpulse's own event streams (the status page's
+ * live feed) are not chatbot streams, even when mounted in the app's server.
+ */
+export function untrackResponse(res: object): void {
+  (res as { [kUntracked]?: true })[kUntracked] = true;
+}
+
+export function isUntracked(res: object): boolean {
+  return (res as { [kUntracked]?: true })[kUntracked] === true;
+}

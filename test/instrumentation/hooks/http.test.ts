@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { resolveConfig } from '../../../instrumentation/config/env';
 import { startRuntime, type Runtime } from '../../../instrumentation/runtime';
-import { markInternalServer } from '../../../instrumentation/hooks/internal-server';
+import { markInternalServer, untrackResponse } from '../../../instrumentation/hooks/internal-server';
 import { MetricsView, sleep, waitFor } from '../../helpers/metrics';
 
 const TTFT = 'chatbot.stream.time_to_first_token';
@@ -67,6 +67,11 @@ beforeAll(async () => {
     sse(res);
     res.write('data: partial\n\n');
     setTimeout(() => res.destroy(), 20);
+  });
+  app.get('/untracked', (_req, res) => {
+    untrackResponse(res);
+    sse(res);
+    res.end('data: {"status":"healthy"}\n\n');
   });
   app.get('/sse-error', (_req, res) => {
     sse(res);
@@ -295,6 +300,13 @@ describe('HTTP request duration', () => {
     });
     internal.close();
     expect(view.count(HTTP)).toBe(before);
+  });
+
+  it('does not count an untracked event stream (Chatpulse\'s own live feed) as a chatbot stream', async () => {
+    await get('/untracked');
+    expect(view.value(STREAMS, { 'http.route': '/untracked' })).toBe(0);
+    expect(view.count(TTFT, { 'http.route': '/untracked' })).toBe(0);
+    expect(view.count(HTTP, { 'http.route': '/untracked' })).toBe(1);
   });
 
   it('collapses routes past the cardinality limit into one value', async () => {
