@@ -16,7 +16,7 @@ import { MemoryStore } from './memory-store';
 import { Notifier } from './notifier';
 import { PostgresStore } from './postgres-store';
 import { RuleRegistry } from './rule-registry';
-import { parseRule } from './rules';
+import { AlertConfigError, parseRule } from './rules';
 import { writeRuleToFile } from './rules-file';
 import { StoreUnavailableError, type AlertQuery, type AlertStore } from './store';
 import { isCategory, isLevel, type Action, type ActiveAlertSummary, type AlertEvent, type AlertRecord, type Level } from './types';
@@ -132,6 +132,16 @@ class AlertingImpl implements Alerting {
     this.intervalMs = o.evaluationIntervalMs ?? settings.evaluationIntervalMs ?? 30_000;
     if (!(this.intervalMs >= 50)) throw new RangeError(`alerts: evaluation interval must be at least 50 ms, got ${this.intervalMs}`);
     this.webhook = { ...settings.webhook, ...o.webhook, url: o.webhookUrl ?? settings.webhook.url };
+    if (o.webhookUrl !== undefined) {
+      let ok = false;
+      try {
+        ok = ['http:', 'https:'].includes(new URL(o.webhookUrl).protocol);
+      } catch {
+        ok = false;
+      }
+      // Never echo the value: the URL is a secret.
+      if (!ok) throw new AlertConfigError(['CHATPULSE_ALERT_WEBHOOK_URL: expected an http or https URL']);
+    }
     this.store = o.databaseUrl
       ? new PostgresStore({
           connectionString: o.databaseUrl,

@@ -223,6 +223,14 @@ export class Notifier {
   }
 }
 
+/**
+ * Slack's control characters: `&`, `<` and `>` (so a note or an error message cannot ping
+ * `<!channel>` or forge a link). Slack shows the escaped text as typed.
+ */
+export function slackEscape(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
 function causeMessage(err: unknown): string {
   const e = err as { message?: string; cause?: { code?: string; message?: string } };
   return e.cause?.code ?? e.cause?.message ?? e.message ?? String(err);
@@ -233,10 +241,10 @@ export function webhookBody(n: Pick<Notification, 'event' | 'alert' | 'id'>, ins
   const a = n.alert;
   const resolved = n.event === 'resolved';
   const icon = resolved ? ':white_check_mark:' : a.severity === 'critical' ? ':rotating_light:' : a.severity === 'warning' ? ':warning:' : ':information_source:';
-  const lines = [`${icon} *[${resolved ? 'RESOLVED' : 'FIRING'}] ${a.severity.toUpperCase()}* (${a.category}) ${a.title}`];
-  if (resolved) lines.push(`Resolved ${a.resolution === 'auto' ? 'automatically (condition cleared)' : `by ${a.resolvedBy ?? 'unknown'}`} at ${a.resolvedAt ?? ''}${a.note ? ` — ${a.note}` : ''}`);
-  else if (a.description !== '') lines.push(a.description.split('\n').slice(0, 4).join('\n'));
-  lines.push(`Alert ${a.id} · rule ${a.ruleId} · fired ${a.firedAt}`);
+  const lines = [`${icon} *[${resolved ? 'RESOLVED' : 'FIRING'}] ${a.severity.toUpperCase()}* (${a.category}) ${slackEscape(a.title)}`];
+  if (resolved) lines.push(`Resolved ${a.resolution === 'auto' ? 'automatically (condition cleared)' : `by ${slackEscape(a.resolvedBy ?? 'unknown')}`} at ${a.resolvedAt ?? ''}${a.note ? ` — ${slackEscape(a.note)}` : ''}`);
+  else if (a.description !== '') lines.push(slackEscape(a.description.split('\n').slice(0, 4).join('\n')));
+  lines.push(`Alert ${a.id} · rule ${slackEscape(a.ruleId)} · fired ${a.firedAt}`);
   return {
     text: lines.join('\n'),
     chatpulse: { version: 1, event: n.event, notificationId: n.id, instance: instanceId, alert: a },

@@ -76,6 +76,16 @@ describe('rule validation names the field', () => {
     expect(parseAlertsSection(undefined).rules.length).toBe(defaultRules().length);
   });
 
+  it('createAlerting rejects a webhook URL that is not http(s), without echoing it', async () => {
+    const recorder = new Recorder();
+    const config = resolveHealthConfig({}, {});
+    const service = new HealthService({ config, signals: HealthService.windowSource(recorder, config), autoEvaluate: false });
+    await expect(createAlerting({ config, service, recorder, logger: pino({ level: 'silent' }), webhookUrl: 'hooks.slack.com/services/SECRET' })).rejects.toThrow(
+      /^CHATPULSE_ALERT_WEBHOOK_URL: expected an http or https URL$/,
+    );
+    await service.close();
+  });
+
   it('createAlerting fails fast on an invalid alerts section', async () => {
     const recorder = new Recorder();
     const config = resolveHealthConfig({ alerts: { rules: [{ id: 'x', kind: 'errors', name: 'X', severity: 'warning', window: '5m', threshold: -3 }] } }, {});
@@ -163,11 +173,11 @@ describe('formatting', () => {
       id: 'id-1', fingerprint: 'f', ruleId: 'database-errors', origin: 'rule' as const, severity: 'warning' as const, category: 'database' as const,
       title: 'Database errors: 3 database errors in the last 5m (threshold >= 3)', description: 'line 1\nline 2', labels: {}, value: 3,
       status: 'resolved' as const, firedAt: '2025-01-23T10:00:00.000Z', lastSeenAt: '2025-01-23T10:00:00.000Z', updatedAt: '2025-01-23T10:05:00.000Z',
-      acknowledgedAt: null, acknowledgedBy: null, resolvedAt: '2025-01-23T10:05:00.000Z', resolvedBy: 'alice', resolution: 'manual' as const, note: 'failover done', instanceId: 'i',
+      acknowledgedAt: null, acknowledgedBy: null, resolvedAt: '2025-01-23T10:05:00.000Z', resolvedBy: 'alice', resolution: 'manual' as const, note: 'failover done <!channel>', instanceId: 'i',
     };
     const b = webhookBody({ id: '7', event: 'resolved', alert }, 'i');
     expect(b.text).toBe(
-      ':white_check_mark: *[RESOLVED] WARNING* (database) Database errors: 3 database errors in the last 5m (threshold >= 3)\nResolved by alice at 2025-01-23T10:05:00.000Z — failover done\nAlert id-1 · rule database-errors · fired 2025-01-23T10:00:00.000Z',
+      ':white_check_mark: *[RESOLVED] WARNING* (database) Database errors: 3 database errors in the last 5m (threshold &gt;= 3)\nResolved by alice at 2025-01-23T10:05:00.000Z — failover done &lt;!channel&gt;\nAlert id-1 · rule database-errors · fired 2025-01-23T10:00:00.000Z',
     );
     expect(b.chatpulse).toMatchObject({ event: 'resolved', notificationId: '7', alert: { id: 'id-1' } });
   });
