@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, Clock, createSchema, freePort, harness, PG_URL, TOKEN, type Harness } from './helpers';
+import { api, Clock, createSchema, freePort, harness, type Harness } from './helpers';
 
 /** The alerts API end to end: lifecycle, every bad input, filters, rules, stats, 503, memory mode. */
 
@@ -421,5 +421,3 @@ describe('without DATABASE_URL', () => {
   });
 });
 
-void PG_URL;
-void TOKEN;
