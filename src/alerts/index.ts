@@ -117,6 +117,7 @@ class AlertingImpl implements Alerting {
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
   private soon: NodeJS.Timeout | undefined;
+  private lastSoon = -Infinity;
   private unsubscribe: (() => void)[] = [];
   private current: Promise<void> | undefined;
   private queued: Promise<void> | undefined;
@@ -265,12 +266,18 @@ class AlertingImpl implements Alerting {
     return p;
   }
 
+  /**
+   * An evaluation within 20 ms (a critical error, a status change), but at most one per second:
+   * a flood of critical errors must not turn into a flood of evaluations against the database.
+   */
   private evaluateSoon(): void {
     if (this.stopped || !this.started || this.soon !== undefined) return;
+    const delay = Math.max(20, this.lastSoon + 1000 - Date.now());
     this.soon = setTimeout(() => {
       this.soon = undefined;
+      this.lastSoon = Date.now();
       void this.evaluateNow();
-    }, 20);
+    }, delay);
     this.soon.unref();
   }
 
