@@ -130,6 +130,13 @@ const LOCK_SQL = `SELECT pg_advisory_xact_lock(hashtext('chatpulse_alerts:migrat
 export async function migrate(pool: Pool, schema: string | undefined): Promise<number[]> {
   const applied: number[] = [];
   const client = await pool.connect();
+  // A checked-out client emits 'error' when its connection dies (the pool only listens to idle
+  // ones); unhandled, that would crash the host app. The failing query rejects anyway.
+  let lost = false;
+  const onError = () => {
+    lost = true;
+  };
+  client.on('error', onError);
   try {
     for (const m of MIGRATIONS) {
       await client.query('BEGIN');
@@ -153,7 +160,8 @@ export async function migrate(pool: Pool, schema: string | undefined): Promise<n
       }
     }
   } finally {
-    client.release();
+    client.removeListener('error', onError);
+    client.release(lost ? true : undefined);
   }
   return applied;
 }

@@ -159,6 +159,12 @@ export class PostgresStore implements AlertStore {
         throw this.unavailable(err);
       }
       let broken = false;
+      // A checked-out client emits 'error' when its connection dies (the pool only listens to idle
+      // ones); unhandled, that would crash the host app. The pending query rejects anyway.
+      const onError = () => {
+        broken = true;
+      };
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         const out = await fn(client);
@@ -170,6 +176,7 @@ export class PostgresStore implements AlertStore {
         if (attempt < MAX_RECONNECTS && broken) continue;
         throw this.unavailable(err);
       } finally {
+        client.removeListener('error', onError);
         client.release(broken ? true : undefined);
       }
     }

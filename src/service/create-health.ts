@@ -7,7 +7,8 @@ import type { Recorder } from '../../instrumentation/metrics/recorder';
 import { currentRuntime, globalRecorder } from '../../instrumentation/runtime';
 import { createAlerting, type Alerting } from '../alerts';
 import { CheckScheduler, diskCheck, postgresCheck, redisCheck, upstreamCheck, type DependencyCheck } from '../checks';
-import { resolveHealthConfig, type HealthConfig, type HealthConfigInput } from '../config/health-config';
+import { parseDuration } from '../config/duration';
+import { HealthConfigError, resolveHealthConfig, type HealthConfig, type HealthConfigInput } from '../config/health-config';
 import { createHealthRouter } from '../http/router';
 import { HealthService, type DependencyResult, type DependencySource } from './health-service';
 import { createLogger } from './logger';
@@ -104,6 +105,11 @@ export async function createHealth(options: CreateHealthOptions = {}): Promise<H
   const recorder = options.recorder ?? runtime?.recorder ?? globalRecorder();
   const sampler = options.sampler ?? runtime?.sampler;
   const checks = dependencyChecks(config, options);
+  const alertIntervalEnv = env.CHATPULSE_ALERT_INTERVAL?.trim();
+  const alertIntervalMs = alertIntervalEnv ? parseDuration(alertIntervalEnv) : undefined;
+  if (alertIntervalEnv && (alertIntervalMs === undefined || alertIntervalMs < 100)) {
+    throw new HealthConfigError('CHATPULSE_ALERT_INTERVAL', `expected a duration of at least 100ms such as 30s, got ${JSON.stringify(alertIntervalEnv)}`);
+  }
   const scheduler = new CheckScheduler(checks, { onError: (err, context) => logger.warn({ err, context }, 'health check error') });
   const service = new HealthService({
     config,
@@ -118,6 +124,7 @@ export async function createHealth(options: CreateHealthOptions = {}): Promise<H
     logger,
     ...(config.database !== undefined ? { databaseUrl: config.database.url } : {}),
     ...(env.CHATPULSE_ALERT_WEBHOOK_URL ? { webhookUrl: env.CHATPULSE_ALERT_WEBHOOK_URL } : {}),
+    ...(alertIntervalMs !== undefined ? { evaluationIntervalMs: alertIntervalMs } : {}),
   });
   const router = createHealthRouter({
     service,
