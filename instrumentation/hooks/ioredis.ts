@@ -87,8 +87,8 @@ export function ioredisTarget(recorder: Recorder, prefixes: readonly CachePrefix
 
   return {
     file: 'ioredis/built/Redis.js',
-    patch(exports) {
-      const Redis = (exports as { default?: { prototype?: Record<PropertyKey, unknown> } }).default;
+    patch(moduleExports) {
+      const Redis = (moduleExports as { default?: { prototype?: Record<PropertyKey, unknown> } }).default;
       const proto = Redis?.prototype;
       if (proto === undefined || typeof proto.sendCommand !== 'function' || proto[kPatched]) return undefined;
       const original = proto.sendCommand as (this: unknown, ...args: unknown[]) => unknown;

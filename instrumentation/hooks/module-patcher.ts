@@ -6,7 +6,7 @@ import { log } from '../log';
 export interface ModuleTarget {
   readonly file: string;
   /** Patches the module's exports in place; returns an undo function. */
-  readonly patch: (exports: unknown) => (() => void) | undefined;
+  readonly patch: (moduleExports: unknown) => (() => void) | undefined;
 }
 
 /**

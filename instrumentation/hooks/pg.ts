@@ -41,8 +41,8 @@ export function pgTarget(recorder: Recorder): ModuleTarget {
 
   return {
     file: 'pg/lib/client.js',
-    patch(exports) {
-      const proto = (exports as { prototype?: Record<PropertyKey, unknown> }).prototype;
+    patch(moduleExports) {
+      const proto = (moduleExports as { prototype?: Record<PropertyKey, unknown> }).prototype;
       if (proto === undefined || typeof proto.query !== 'function' || proto[kPatched]) return undefined;
       const original = proto.query as (this: unknown, ...args: unknown[]) => unknown;
       const query = function (this: unknown, config: unknown) {
