@@ -29,7 +29,7 @@ const OUTCOMES = Object.freeze([
   'rejected', // a deliberately invalid request got its 400
   'http_error', // any other unexpected status
   'network_error', // no response at all
-  'timeout', // no complete answer within REQUEST_TIMEOUT_MS
+  'timeout', // no complete answer within requestTimeoutMs
   'cancelled', // in flight when the driver was stopped
   'dropped', // not sent: `concurrency` requests were already in flight
 ]);
@@ -49,7 +49,7 @@ const INVALID_REQUESTS = [
 ];
 
 const CONVERSATIONS = 16;
-const REQUEST_TIMEOUT_MS = 60_000;
+const REQUEST_TIMEOUT_MS = 60_000; // default per-request bound
 /** TTFT percentiles come from a uniform sample of at most this many values, so memory stays bounded. */
 const TTFT_SAMPLE_SIZE = 10_000;
 
@@ -208,10 +208,10 @@ function createStats() {
 }
 
 /** Sends one planned request and reads the answer; resolves to its outcome. */
-async function runRequest(baseUrl, plan, stopSignal, stats) {
+async function runRequest(baseUrl, plan, stopSignal, stats, requestTimeoutMs) {
   const { url, init } = buildRequest(baseUrl, plan);
   const hangUp = new AbortController();
-  const signal = AbortSignal.any([stopSignal, hangUp.signal, AbortSignal.timeout(REQUEST_TIMEOUT_MS)]);
+  const signal = AbortSignal.any([stopSignal, hangUp.signal, AbortSignal.timeout(requestTimeoutMs)]);
   const startedAt = performance.now();
   let responded = false;
   try {
@@ -280,6 +280,7 @@ async function driveTraffic({
   signal = new AbortController().signal,
   onProgress,
   progressIntervalMs = 10_000,
+  requestTimeoutMs = REQUEST_TIMEOUT_MS,
 } = {}) {
   if (!URL.canParse(baseUrl)) throw new TypeError(`baseUrl must be a URL, got ${baseUrl}`);
   if (!(rps > 0)) throw new RangeError(`rps must be > 0, got ${rps}`);
@@ -314,7 +315,7 @@ async function driveTraffic({
         stats.outcome('dropped');
         continue;
       }
-      const request = runRequest(baseUrl, planRequest(mix), signal, stats)
+      const request = runRequest(baseUrl, planRequest(mix), signal, stats, requestTimeoutMs)
         .then(stats.outcome)
         .finally(() => inFlight.delete(request));
       inFlight.add(request);

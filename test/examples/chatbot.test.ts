@@ -509,8 +509,10 @@ describe('sample chatbot: traffic driver and run.js', () => {
       invalidRatio: 0.1,
       questions: [`First traffic question ${RUN}?`, `Second traffic question ${RUN}?`],
       conversationPrefix: conversation('traffic'),
+      requestTimeoutMs: 15_000,
     });
     const { outcomes, ttftMs } = summary;
+    expect(outcomes.timeout, 'no answer may hang').toBe(0);
     expect(summary.maxInFlight).toBeLessThanOrEqual(3);
     expect(outcomes.dropped).toBeGreaterThan(0); // 60 req/s is more than 3 in flight can carry
     expect(outcomes.ok).toBeGreaterThan(0);
