@@ -80,6 +80,7 @@ export class HealthService {
   private evaluating: Promise<void> | undefined;
   private shuttingDown = false;
   private readonly listeners = new Set<(r: HealthReport) => void>();
+  private readonly evaluatedListeners = new Set<(r: HealthReport) => void>();
   private lastStatus: HealthStatus | undefined;
 
   constructor(options: HealthServiceOptions) {
@@ -119,6 +120,7 @@ export class HealthService {
         });
         this.last = { kpis, snapshot, at };
         this.notify();
+        this.notifyEvaluated();
       } finally {
         this.evaluating = undefined;
       }
@@ -180,6 +182,24 @@ export class HealthService {
   onStatusChange(listener: (r: HealthReport) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Called with the report after every KPI evaluation, changed or not (live page, its charts). */
+  onEvaluated(listener: (r: HealthReport) => void): () => void {
+    this.evaluatedListeners.add(listener);
+    return () => this.evaluatedListeners.delete(listener);
+  }
+
+  private notifyEvaluated(): void {
+    if (this.evaluatedListeners.size === 0) return;
+    const r = this.report();
+    for (const l of this.evaluatedListeners) {
+      try {
+        l(r);
+      } catch {
+        // A listener's failure must not stop grading.
+      }
+    }
   }
 
   private notify(): void {
