@@ -11,6 +11,7 @@ import { parseDuration } from '../config/duration';
 import { HealthConfigError, resolveHealthConfig, type HealthConfig, type HealthConfigInput } from '../config/health-config';
 import { createHealthRouter } from '../http/router';
 import { HealthService, type DependencyResult, type DependencySource } from './health-service';
+import { mountStatusPage } from '../ui';
 import { createLogger } from './logger';
 import { VERSION } from './version';
 
@@ -132,7 +133,10 @@ export async function createHealth(options: CreateHealthOptions = {}): Promise<H
     serviceName: options.serviceName ?? env.OTEL_SERVICE_NAME ?? 'chatbot',
     version: VERSION,
     activeAlerts: () => alerting.activeAlerts(),
-    extend: (r, guard) => alerting.extendRouter(r, guard),
+    extend: (r, guard) => {
+      alerting.extendRouter(r, guard);
+      mountStatusPage(r, guard, { service, alerting, logger, serviceName: options.serviceName ?? env.OTEL_SERVICE_NAME ?? 'chatbot' });
+    },
   });
   service.start();
   await alerting.start();
