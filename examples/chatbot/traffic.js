@@ -211,7 +211,11 @@ function createStats() {
 async function runRequest(baseUrl, plan, stopSignal, stats, requestTimeoutMs) {
   const { url, init } = buildRequest(baseUrl, plan);
   const hangUp = new AbortController();
-  const signal = AbortSignal.any([stopSignal, hangUp.signal, AbortSignal.timeout(requestTimeoutMs)]);
+  // A timer we hold, not AbortSignal.timeout(): a timeout signal referenced only from
+  // AbortSignal.any() can be garbage-collected before it fires (Node 20), and then never aborts.
+  const timedOut = new AbortController();
+  const timer = setTimeout(() => timedOut.abort(new DOMException('request timed out', 'TimeoutError')), requestTimeoutMs);
+  const signal = AbortSignal.any([stopSignal, hangUp.signal, timedOut.signal]);
   const startedAt = performance.now();
   let responded = false;
   try {
@@ -251,8 +255,10 @@ async function runRequest(baseUrl, plan, stopSignal, stats, requestTimeoutMs) {
   } catch (err) {
     if (hangUp.signal.aborted) return 'aborted';
     if (stopSignal.aborted) return 'cancelled';
-    if (err.name === 'TimeoutError') return 'timeout';
+    if (timedOut.signal.aborted) return 'timeout';
     return responded ? 'stream_failed' : 'network_error';
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -301,7 +307,10 @@ async function driveTraffic({
   const mix = { audioRatio, abortRatio, invalidRatio, questions, conversationPrefix };
   const stats = createStats();
   const inFlight = new Set();
-  const stopIssuing = durationMs > 0 ? AbortSignal.any([signal, AbortSignal.timeout(durationMs)]) : signal;
+  // As above: a timer we hold ends the run, so it cannot be lost to garbage collection.
+  const deadline = new AbortController();
+  const deadlineTimer = durationMs > 0 ? setTimeout(() => deadline.abort(), durationMs) : undefined;
+  const stopIssuing = AbortSignal.any([signal, deadline.signal]);
   const progress = onProgress ? setInterval(() => onProgress(stats.summary()), progressIntervalMs) : null;
 
   try {
@@ -324,6 +333,7 @@ async function driveTraffic({
     await Promise.all(inFlight);
   } finally {
     clearInterval(progress);
+    clearTimeout(deadlineTimer);
   }
   return stats.summary();
 }
