@@ -46,8 +46,9 @@ export class TicketSigner {
     const now = this.now();
     // Expired, or further ahead than any ticket this signer issues: refused before the MAC.
     if (!(exp > now) || exp > now + this.ttlMs + 5_000) return false;
-    const given = Buffer.from(m[3]!, 'base64url');
-    const expected = this.mac(`${m[1]}.${m[2]}`);
+    // Compared as canonical base64url text: a variant encoding of the same bytes is no ticket.
+    const given = Buffer.from(m[3]!, 'latin1');
+    const expected = Buffer.from(this.mac(`${m[1]}.${m[2]}`).toString('base64url'), 'latin1');
     return given.length === expected.length && timingSafeEqual(given, expected);
   }
 }
