@@ -99,18 +99,20 @@ export function createHealthRouter(o: HealthRouterOptions): Router {
     next();
   });
 
-  const send = (res: Response, httpStatus: number, body: unknown, cache = FRESH, type?: string) => {
+  // Plain res.end: Express's send() would hash every body for an ETag, which a polled probe pays
+  // thousands of times a second and no health client uses (responses are fresh or no-store).
+  const send = (res: Response, httpStatus: number, body: unknown, cache = FRESH, type = 'application/json; charset=utf-8') => {
+    res.statusCode = httpStatus;
     res.setHeader('Cache-Control', cache);
-    if (type !== undefined) res.type(type);
-    res.status(httpStatus).send(JSON.stringify(body));
+    res.setHeader('Content-Type', type);
+    res.end(JSON.stringify(body));
   };
   const sendJson = (res: Response, httpStatus: number, body: Record<string, unknown>, cache = FRESH) => {
-    res.setHeader('Cache-Control', cache);
-    res.status(httpStatus).json({ ...body, requestId: res.locals.requestId });
+    send(res, httpStatus, { ...body, requestId: res.locals.requestId }, cache);
   };
   const codeFor = (s: HealthStatus) => (s === 'unhealthy' ? 503 : 200);
   const sendHealth = (req: Request, res: Response, status: HealthStatus, checks: readonly CheckResult[], body: Record<string, unknown>, issues?: readonly string[], details = false) => {
-    if (wantsHealthJson(req)) send(res, codeFor(status), toHealthJson(status, checks, { ...meta(details), issues }), FRESH, HEALTH_JSON);
+    if (wantsHealthJson(req)) send(res, codeFor(status), toHealthJson(status, checks, { ...meta(details), issues }), FRESH, `${HEALTH_JSON}; charset=utf-8`);
     else sendJson(res, codeFor(status), body);
   };
 
@@ -136,14 +138,14 @@ export function createHealthRouter(o: HealthRouterOptions): Router {
 
   router.get('/api/v1/health/live', (req, res) => {
     // Liveness never depends on dependencies or KPIs: the process answering is the signal.
-    if (wantsHealthJson(req)) send(res, 200, { status: 'pass', version: '1', releaseId: o.version, serviceId: o.serviceName }, NO_STORE, HEALTH_JSON);
+    if (wantsHealthJson(req)) send(res, 200, { status: 'pass', version: '1', releaseId: o.version, serviceId: o.serviceName }, NO_STORE, `${HEALTH_JSON}; charset=utf-8`);
     else sendJson(res, 200, { status: 'alive', timestamp: new Date().toISOString(), uptime: Math.floor((Date.now() - service.startedAt) / 1000) }, NO_STORE);
   });
 
   router.get('/api/v1/health/ready', (req, res) => {
     const r = service.ready();
     if (wantsHealthJson(req)) {
-      send(res, r.ready ? 200 : 503, { status: r.ready ? (r.status === 'degraded' ? 'warn' : 'pass') : 'fail', ...(r.reason ? { output: r.reason } : {}), serviceId: o.serviceName }, NO_STORE, HEALTH_JSON);
+      send(res, r.ready ? 200 : 503, { status: r.ready ? (r.status === 'degraded' ? 'warn' : 'pass') : 'fail', ...(r.reason ? { output: r.reason } : {}), serviceId: o.serviceName }, NO_STORE, `${HEALTH_JSON}; charset=utf-8`);
     } else {
       sendJson(res, r.ready ? 200 : 503, { status: r.ready ? 'ready' : 'not_ready', health: r.status, ...(r.reason ? { reason: r.reason } : {}), timestamp: new Date().toISOString() }, NO_STORE);
     }

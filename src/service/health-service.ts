@@ -51,6 +51,22 @@ export function effectOf(c: CheckResult, required: boolean): HealthStatus {
   return c.status === 'warn' ? 'degraded' : 'healthy';
 }
 
+function emptySnapshot(windowMs: number): SignalSnapshot {
+  const none = { count: 0 };
+  return {
+    windowSeconds: windowMs / 1000,
+    timeToFirstToken: none,
+    timeToFirstAudio: none,
+    completeResponse: none,
+    streams: { completed: 0, failed: 0, aborted: 0 },
+    requests: { total: 0, serverErrors: 0 },
+    caches: {},
+    errors: {},
+    activeStreams: 0,
+    instances: 0,
+  };
+}
+
 export function worst(a: HealthStatus, b: HealthStatus): HealthStatus {
   const order: HealthStatus[] = ['healthy', 'degraded', 'unhealthy'];
   return order[Math.max(order.indexOf(a), order.indexOf(b))]!;
@@ -130,11 +146,12 @@ export class HealthService {
 
   /** The current report from the last KPI evaluation and the stored dependency results. */
   report(): HealthReport {
-    if (this.last === undefined) throw new Error('HealthService.report() before the first evaluation: call evaluate() or start()');
+    // Before the first evaluation there are no KPI results yet: dependencies alone decide.
+    const last = this.last ?? { kpis: [], snapshot: emptySnapshot(this.config.windowMs), at: new Date(this.startedAt) };
     const dependencies = this.deps?.results() ?? [];
     let status: HealthStatus = 'healthy';
     const issues: string[] = [];
-    for (const k of this.last.kpis) {
+    for (const k of last.kpis) {
       status = worst(status, effectOf(k, true));
       if (k.status !== 'pass') issues.push(`${k.name}: ${k.message ?? k.status}`);
     }
@@ -146,12 +163,12 @@ export class HealthService {
     return {
       status,
       timestamp: new Date().toISOString(),
-      evaluatedAt: this.last.at.toISOString(),
+      evaluatedAt: last.at.toISOString(),
       uptimeSeconds: Math.floor((Date.now() - this.startedAt) / 1000),
       shuttingDown: this.shuttingDown,
-      kpis: this.last.kpis,
+      kpis: last.kpis,
       dependencies,
-      snapshot: this.last.snapshot,
+      snapshot: last.snapshot,
       issues,
     };
   }
@@ -159,8 +176,12 @@ export class HealthService {
   /** Readiness: not unhealthy and not shutting down. Cheap enough for thousands of polls a second. */
   ready(): { ready: boolean; status: HealthStatus; reason?: string } {
     if (this.shuttingDown) return { ready: false, status: 'unhealthy', reason: 'shutting down' };
-    const r = this.report();
-    return r.status === 'unhealthy' ? { ready: false, status: r.status, reason: r.issues.join('; ') } : { ready: true, status: r.status };
+    // The polled path: fold the statuses without building the report; only a failure pays for it.
+    let status: HealthStatus = 'healthy';
+    for (const k of this.last?.kpis ?? []) status = worst(status, effectOf(k, true));
+    for (const d of this.deps?.results() ?? []) status = worst(status, effectOf(d, d.required));
+    if (status !== 'unhealthy') return { ready: true, status };
+    return { ready: false, status, reason: this.report().issues.join('; ') };
   }
 
   events(limit: number): StreamEvent[] {
