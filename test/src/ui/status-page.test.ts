@@ -371,13 +371,15 @@ describe('live status page in headless Chromium', () => {
 
   it('fits a 375 px phone screen and respects reduced motion', async () => {
     await page.emulateMedia({ reducedMotion: 'no-preference' });
-    expect(await page.$eval('#conn .dot', (e) => getComputedStyle(e).animationName)).toBe('pulse');
+    const animation = () => page.evaluate(() => getComputedStyle(document.querySelector('#conn .dot')!).animationName);
+    expect(await animation()).toBe('pulse');
     await page.emulateMedia({ reducedMotion: 'reduce' });
-    expect(await page.$eval('#conn .dot', (e) => getComputedStyle(e).animationName)).toBe('none');
+    expect(await animation()).toBe('none');
     await page.setViewportSize({ width: 375, height: 812 });
     await page.waitForTimeout(400); // the charts redraw at the new width
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
-    const chartWidth = await page.$eval('#chart-firstToken svg', (e) => e.getBoundingClientRect().width);
+    // Queried and measured in one evaluation: the charts are redrawn at every snapshot.
+    const chartWidth = await page.evaluate(() => document.querySelector('#chart-firstToken svg')!.getBoundingClientRect().width);
     expect(chartWidth).toBeLessThanOrEqual(375);
     expect(chartWidth).toBeGreaterThan(250);
     await see('#overall[data-status="healthy"]');
