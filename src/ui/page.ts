@@ -91,7 +91,7 @@ export function renderPage(o: PageOptions): string {
     <p id="firing-empty" class="empty">No firing alerts.</p>
     <div class="scroll" role="region" aria-labelledby="firing-h" tabindex="0">
       <table id="alerts-firing" class="alerts">
-        <thead><tr><th scope="col">Severity</th><th scope="col">Alert</th><th scope="col">Fired</th><th scope="col">Actions</th></tr></thead>
+        <thead><tr><th scope="col">Alert</th><th scope="col">Fired</th><th scope="col">Actions</th></tr></thead>
         <tbody></tbody>
       </table>
     </div>
@@ -99,7 +99,7 @@ export function renderPage(o: PageOptions): string {
     <p id="acked-empty" class="empty">No acknowledged alerts.</p>
     <div class="scroll" role="region" aria-labelledby="acked-h" tabindex="0">
       <table id="alerts-acknowledged" class="alerts">
-        <thead><tr><th scope="col">Severity</th><th scope="col">Alert</th><th scope="col">Acknowledged</th><th scope="col">Actions</th></tr></thead>
+        <thead><tr><th scope="col">Alert</th><th scope="col">Acknowledged</th><th scope="col">Actions</th></tr></thead>
         <tbody></tbody>
       </table>
     </div>
@@ -107,7 +107,7 @@ export function renderPage(o: PageOptions): string {
     <p id="resolved-empty" class="empty">None since the service started.</p>
     <div class="scroll" role="region" aria-labelledby="resolved-h" tabindex="0">
       <table id="alerts-resolved" class="alerts">
-        <thead><tr><th scope="col">Severity</th><th scope="col">Alert</th><th scope="col">Resolved</th></tr></thead>
+        <thead><tr><th scope="col">Alert</th><th scope="col">Resolved</th></tr></thead>
         <tbody></tbody>
       </table>
     </div>

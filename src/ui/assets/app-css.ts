@@ -69,7 +69,10 @@ th, td { text-align: left; padding: .4rem .5rem; border-bottom: 1px solid var(--
 thead th { font-size: .8rem; text-transform: uppercase; letter-spacing: .03em; color: var(--muted); }
 tbody th[scope="rowgroup"] { background: var(--bg); font-size: .85rem; color: var(--muted); text-transform: capitalize; }
 tbody th[scope="row"] { font-weight: 600; }
-td .note, th .note { display: block; font-weight: 400; color: var(--muted); font-size: .85rem; overflow-wrap: anywhere; }
+td .note, th .note { display: block; font-weight: 400; color: var(--muted); font-size: .85rem; overflow-wrap: break-word; }
+.note.id { overflow-wrap: anywhere; }
+.alerts .sev { font-size: .8rem; margin-bottom: .2rem; }
+.alerts .title { display: block; }
 [hidden] { display: none !important; }
 .actions { display: flex; flex-wrap: wrap; gap: .4rem; }
 button { font: inherit; font-size: .9rem; min-height: 2.25rem; padding: .3rem .8rem; border-radius: 6px; border: 1px solid var(--accent); background: var(--card); color: var(--accent); cursor: pointer; }

@@ -261,12 +261,13 @@ export const APP_JS = String.raw`(function () {
   // ---- alerts -------------------------------------------------------------------------------
 
   function alertRow(a, kind) {
-    var title = el('th', { scope: 'row' }, [a.title, el('span', { className: 'note', text: a.category + ' \u00b7 ' + a.ruleId })]);
-    var sev = el('td', null, badge(a.severity, a.severity.charAt(0).toUpperCase() + a.severity.slice(1)));
-    var cells = [sev, title];
+    // Severity (word + icon), title and rule in one cell: three columns fit a phone.
+    var sev = badge(a.severity, a.severity.charAt(0).toUpperCase() + a.severity.slice(1), 'sev');
+    var title = el('th', { scope: 'row' }, [sev, el('span', { className: 'title', text: a.title }), el('span', { className: 'note id', text: a.category + ' \u00b7 ' + a.ruleId })]);
+    var cells = [title];
     if (kind === 'firing') cells.push(el('td', null, timeEl(a.firedAt)));
     else if (kind === 'acknowledged') cells.push(el('td', null, [a.acknowledgedAt ? timeEl(a.acknowledgedAt) : 'yes', a.acknowledgedBy ? el('span', { className: 'note', text: 'by ' + a.acknowledgedBy }) : null]));
-    else cells.push(el('td', null, [timeEl(a.resolvedAt), el('span', { className: 'note', text: a.resolution === 'auto' ? 'automatically: the condition cleared' : a.resolvedBy ? 'by ' + a.resolvedBy : a.resolution || '' })]));
+    else cells.push(el('td', null, [timeEl(a.resolvedAt), el('span', { className: 'note', text: a.resolution === 'auto' ? 'automatically (condition cleared)' : a.resolvedBy ? 'by ' + a.resolvedBy : a.resolution || '' })]));
     if (kind !== 'resolved') {
       var actions = el('div', { className: 'actions' });
       if (kind === 'firing') actions.appendChild(actionButton(a, 'acknowledge', 'Acknowledge'));
