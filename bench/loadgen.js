@@ -5,33 +5,39 @@
  * pre-encoded GET per connection in flight, and a byte-level response framer (Content-Length and
  * chunked) that never copies or decodes the body.
  *
- * Run by bench/throughput.js through child_process.fork:
- *   node bench/loadgen.js --port P --path /api/chat/stream --connections 16 --warmup 2 --duration 5
- * Messages to the parent (IPC): {type:'measure-start', cpuSeconds} when the warm-up ends and
- * {type:'result', cpuSeconds, requests, total, errors, non2xx, seconds, rps, latency:{p50,p90,p99,max}} at the end.
+ * One target:   node bench/loadgen.js --ports P --path /api/chat/stream --connections 16 --warmup 2 --duration 5
+ * Time-sliced:  node bench/loadgen.js --ports P1,P2,P3 --slice-ms 250 ...
+ *   Several servers are loaded in turn, one at a time, in short slices (each cycle in a fresh random
+ *   order), each with its own --connections keep-alive connections; --duration is the measured time
+ *   per target. A request counts for the slice it was sent in. Slow drifts of the machine's speed
+ *   (other VMs, other processes) then hit every target alike, and per-cycle ratios cancel them.
+ *
+ * Run by bench/throughput.js through child_process.fork. Messages to the parent (IPC):
+ *   {type:'measure-start', cpuSeconds} when the warm-up ends, and
+ *   {type:'result', cpuSeconds, targets:[{port, requests, total, errors, non2xx, seconds, rps,
+ *     latencyMs:{p50,p90,p99,max}, slices:[{cycle, count, ms}]}]} at the end.
  * Standalone (no IPC) it prints the result as JSON. It stops by itself after warm-up + duration,
  * and exits if its parent goes away.
  */
 const net = require('node:net');
 
 function parseArgs(argv) {
-  const o = { host: '127.0.0.1', port: 0, path: '/api/chat/stream', connections: 16, warmup: 2, duration: 5 };
+  const o = { host: '127.0.0.1', ports: [], path: '/api/chat/stream', connections: 16, warmup: 2, duration: 5, sliceMs: 250 };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i].replace(/^--/, '');
     const v = argv[++i];
     if (k === 'host' || k === 'path') o[k] = v;
+    else if (k === 'port' || k === 'ports') o.ports = v.split(',').map(Number);
+    else if (k === 'slice-ms') o.sliceMs = Number(v);
     else if (k in o) o[k] = Number(v);
     else throw new Error(`loadgen: unknown option --${k}`);
   }
-  if (!(o.port > 0)) throw new Error('loadgen: --port is required');
+  if (o.ports.length === 0 || !o.ports.every((p) => p > 0)) throw new Error('loadgen: --ports is required');
+  if (!(o.sliceMs >= 10)) throw new Error('loadgen: --slice-ms must be at least 10');
   return o;
 }
 
 const opts = parseArgs(process.argv.slice(2));
-const REQUEST = Buffer.from(
-  `GET ${opts.path} HTTP/1.1\r\nHost: ${opts.host}:${opts.port}\r\nAccept: text/event-stream\r\nUser-Agent: chatpulse-bench\r\n\r\n`,
-  'latin1',
-);
 
 const HEAD = 0; // reading the status line and headers
 const CHUNK_SIZE = 1; // reading a chunk-size line
@@ -41,24 +47,39 @@ const FIXED = 4; // skipping a Content-Length body
 
 let measuring = false;
 let stopped = false;
-let requests = 0;
-let total = 0; // completed responses, warm-up included
-let errors = 0;
-let non2xx = 0;
-let latencies = new Float64Array(1 << 16);
-let nLat = 0;
+let active = null; // the target being loaded
+let sliceId = -1; // index into `slices` of the current measured slice, -1 outside measurement
+const slices = []; // {target, cycle, count, ms}
 
-function recordLatency(ms) {
-  if (nLat === latencies.length) {
-    const bigger = new Float64Array(latencies.length * 2);
-    bigger.set(latencies);
-    latencies = bigger;
+class Target {
+  constructor(port) {
+    this.port = port;
+    this.request = Buffer.from(
+      `GET ${opts.path} HTTP/1.1\r\nHost: ${opts.host}:${port}\r\nAccept: text/event-stream\r\nUser-Agent: chatpulse-bench\r\n\r\n`,
+      'latin1',
+    );
+    this.requests = 0; // completed during measurement (sent in a measured slice)
+    this.total = 0; // completed, warm-up included
+    this.errors = 0;
+    this.non2xx = 0;
+    this.latencies = new Float64Array(1 << 15);
+    this.nLat = 0;
+    this.conns = [];
   }
-  latencies[nLat++] = ms;
+
+  recordLatency(ms) {
+    if (this.nLat === this.latencies.length) {
+      const bigger = new Float64Array(this.latencies.length * 2);
+      bigger.set(this.latencies);
+      this.latencies = bigger;
+    }
+    this.latencies[this.nLat++] = ms;
+  }
 }
 
 class Connection {
-  constructor() {
+  constructor(target) {
+    this.target = target;
     this.state = HEAD;
     this.head = null; // header bytes seen so far (Buffer), only while state === HEAD
     this.remaining = 0; // CHUNK_DATA / FIXED: bytes still to skip
@@ -67,43 +88,60 @@ class Connection {
     this.lineLen = 0; // TRAILER: length of the current line
     this.status = 0;
     this.sentAt = 0;
+    this.sentSlice = -1;
+    this.busy = false;
+    this.connected = false;
     this.socket = null;
     this.connect();
   }
 
   connect() {
     if (stopped) return;
-    const s = net.connect({ host: opts.host, port: opts.port, noDelay: true });
+    const s = net.connect({ host: opts.host, port: this.target.port, noDelay: true });
     this.socket = s;
-    this.state = HEAD;
-    this.head = null;
-    s.on('connect', () => this.send());
+    this.busy = false;
+    this.connected = false;
+    s.on('connect', () => {
+      this.connected = true;
+      if (active === this.target) this.send();
+    });
     s.on('data', (buf) => this.onData(buf));
     s.on('error', () => {});
     s.on('close', () => {
+      this.connected = false;
       if (stopped) return;
       // A connection lost mid-response is an error; the loop goes on on a new connection.
-      if (measuring) errors++;
+      if (this.busy && this.sentSlice !== -1) this.target.errors++;
+      this.busy = false;
       setTimeout(() => this.connect(), 10);
     });
   }
 
   send() {
-    if (stopped) return;
+    if (stopped || this.busy || !this.connected) return;
+    this.busy = true;
     this.state = HEAD;
     this.head = null;
+    this.sentSlice = sliceId;
     this.sentAt = performance.now();
-    this.socket.write(REQUEST);
+    this.socket.write(this.target.request);
   }
 
   done() {
-    total++;
-    if (measuring) {
-      requests++;
-      if (this.status < 200 || this.status >= 300) non2xx++;
-      recordLatency(performance.now() - this.sentAt);
+    const t = this.target;
+    this.busy = false;
+    t.total++;
+    if (this.sentSlice !== -1 && measuring) {
+      t.requests++;
+      slices[this.sentSlice].count++;
+      if (this.status < 200 || this.status >= 300) t.non2xx++;
+      t.recordLatency(performance.now() - this.sentAt);
     }
-    this.send();
+    if (active === t) this.send();
+  }
+
+  error() {
+    if (this.sentSlice !== -1) this.target.errors++;
   }
 
   onData(buf) {
@@ -135,7 +173,7 @@ class Connection {
             if (this.remaining === 0) return this.done();
           } else {
             // Close-delimited bodies are not keep-alive; this benchmark's server never sends them.
-            errors++;
+            this.error();
             this.socket.destroy();
             return;
           }
@@ -167,7 +205,7 @@ class Connection {
           i += take;
           if (this.remaining === 0) {
             if (this.state === FIXED) {
-              if (i !== n) errors++; // nothing may follow a response we did not ask for
+              if (i !== n) this.error(); // nothing may follow a response we did not ask for
               return this.done();
             }
             this.state = CHUNK_SIZE;
@@ -178,7 +216,7 @@ class Connection {
           const c = buf[i++];
           if (c === 10) {
             if (this.lineLen === 0) {
-              if (i !== n) errors++;
+              if (i !== n) this.error();
               return this.done();
             }
             this.lineLen = 0;
@@ -205,35 +243,85 @@ function send(msg) {
   else if (msg.type === 'result') process.stdout.write(JSON.stringify(msg) + '\n');
 }
 
-const conns = [];
-for (let c = 0; c < opts.connections; c++) conns.push(new Connection());
+function shuffle(a) {
+  const b = [...a];
+  for (let i = b.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [b[i], b[j]] = [b[j], b[i]];
+  }
+  return b;
+}
 
-let startedAt = 0;
-setTimeout(() => {
+const targets = opts.ports.map((p) => new Target(p));
+for (const t of targets) for (let c = 0; c < opts.connections; c++) t.conns.push(new Connection(t));
+
+function activate(t) {
+  active = t;
+  if (t !== null) for (const c of t.conns) c.send();
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function run() {
+  const single = targets.length === 1;
+  // Warm-up: every target in turn (or the only one throughout).
+  const warmEnd = performance.now() + opts.warmup * 1000;
+  while (performance.now() < warmEnd) {
+    for (const t of shuffle(targets)) {
+      activate(t);
+      await sleep(single ? Math.max(0, warmEnd - performance.now()) : Math.min(opts.sliceMs, Math.max(0, warmEnd - performance.now())));
+    }
+  }
   measuring = true;
-  startedAt = performance.now();
   send({ type: 'measure-start', cpuSeconds: cpuSeconds() });
-  setTimeout(() => {
-    const seconds = (performance.now() - startedAt) / 1000;
-    measuring = false;
-    stopped = true;
-    for (const c of conns) c.socket?.destroy();
-    const lat = latencies.subarray(0, nLat).sort();
-    const result = {
-      type: 'result',
-      cpuSeconds: cpuSeconds(),
-      requests,
-      total,
-      errors,
-      non2xx,
-      seconds,
-      rps: requests / seconds,
-      latencyMs: { p50: percentile(lat, 50), p90: percentile(lat, 90), p99: percentile(lat, 99), max: lat[nLat - 1] ?? 0 },
-    };
-    send(result);
-    if (process.connected) process.disconnect();
-  }, opts.duration * 1000);
-}, opts.warmup * 1000);
+  const sliceMs = single ? opts.duration * 1000 : opts.sliceMs;
+  const cycles = Math.max(1, Math.round((opts.duration * 1000) / sliceMs));
+  for (let cycle = 0; cycle < cycles; cycle++) {
+    for (const t of single ? targets : shuffle(targets)) {
+      slices.push({ target: t, cycle, count: 0, ms: 0 });
+      sliceId = slices.length - 1;
+      const t0 = performance.now();
+      activate(t);
+      await sleep(sliceMs);
+      slices[sliceId].ms = performance.now() - t0;
+      sliceId = -1;
+    }
+  }
+  activate(null);
+  // Let the last slice's requests finish (they count for it), then stop.
+  const drainUntil = performance.now() + 1000;
+  while (targets.some((t) => t.conns.some((c) => c.busy)) && performance.now() < drainUntil) await sleep(5);
+  const cpu = cpuSeconds();
+  measuring = false;
+  stopped = true;
+  for (const t of targets) for (const c of t.conns) c.socket?.destroy();
+  send({
+    type: 'result',
+    cpuSeconds: cpu,
+    targets: targets.map((t) => {
+      const own = slices.filter((s) => s.target === t);
+      const seconds = own.reduce((a, s) => a + s.ms, 0) / 1000;
+      const lat = t.latencies.subarray(0, t.nLat).sort();
+      return {
+        port: t.port,
+        requests: t.requests,
+        total: t.total,
+        errors: t.errors,
+        non2xx: t.non2xx,
+        seconds,
+        rps: t.requests / seconds,
+        latencyMs: { p50: percentile(lat, 50), p90: percentile(lat, 90), p99: percentile(lat, 99), max: lat[t.nLat - 1] ?? 0 },
+        slices: own.map((s) => ({ cycle: s.cycle, count: s.count, ms: s.ms })),
+      };
+    }),
+  });
+  if (process.connected) process.disconnect();
+}
+
+run().catch((err) => {
+  process.stderr.write(`loadgen: ${err?.stack ?? err}\n`);
+  process.exit(1);
+});
 
 // The parent went away (Ctrl-C, crash): stop at once.
 process.on('disconnect', () => {

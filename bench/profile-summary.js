@@ -5,6 +5,12 @@
  * and src) with its self and inclusive ("total") time, as a share of all samples and of busy samples.
  *
  *   node bench/profile-summary.js bench/profiles/CPU.*.cpuprofile [--top 25] [--filter REGEX] [--requests N]
+ *       [--skip-ms MS --window-ms MS]   only the samples of the measured window
+ *       [--baseline OTHER.cpuprofile --baseline-requests M [--baseline-skip-ms MS --baseline-window-ms MS]]
+ *
+ * With --baseline (a profile of the uninstrumented server under the same load), it also lists the
+ * functions whose self time per request grew the most: where the instrumented server spends its
+ * extra time, including inside Node and V8 (GC, writev, listeners).
  *
  * --requests N divides times by N to give µs per request (the profiler's own overhead included, so
  * compare shares rather than absolute times across profiles).
@@ -13,12 +19,18 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 function parseArgs(argv) {
-  const o = { files: [], top: 25, filter: /^(dist\/|instrumentation\/|src\/)/, requests: undefined };
+  const o = { files: [], top: 25, filter: /^(dist\/|instrumentation\/|src\/)/, requests: undefined, baseline: undefined, baselineRequests: undefined, skipMs: 0, windowMs: Infinity, baselineSkipMs: 0, baselineWindowMs: Infinity };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--top') o.top = Number(argv[++i]);
     else if (a === '--filter') o.filter = new RegExp(argv[++i]);
     else if (a === '--requests') o.requests = Number(argv[++i]);
+    else if (a === '--baseline') o.baseline = argv[++i];
+    else if (a === '--baseline-requests') o.baselineRequests = Number(argv[++i]);
+    else if (a === '--skip-ms') o.skipMs = Number(argv[++i]);
+    else if (a === '--window-ms') o.windowMs = Number(argv[++i]);
+    else if (a === '--baseline-skip-ms') o.baselineSkipMs = Number(argv[++i]);
+    else if (a === '--baseline-window-ms') o.baselineWindowMs = Number(argv[++i]);
     else o.files.push(a);
   }
   if (o.files.length === 0) {
@@ -41,7 +53,7 @@ function shortUrl(url) {
   return u.startsWith(root) ? u.slice(root.length) : u;
 }
 
-function summarize(file, opts) {
+function summarize(file, opts, quiet = false, skipMs = opts.skipMs, windowMs = opts.windowMs) {
   const prof = JSON.parse(fs.readFileSync(file, 'utf8'));
   const byId = new Map();
   for (const n of prof.nodes) byId.set(n.id, n);
@@ -55,8 +67,12 @@ function summarize(file, opts) {
   const total = new Map();
   let all = 0;
   let idle = 0;
+  let at = 0; // ms since the profile started
   for (let i = 0; i < prof.samples.length; i++) {
+    at += (deltas[i] ?? 0) / 1000;
     const dt = (deltas[i + 1] ?? deltas[i] ?? 0) / 1000; // ms, attributed to the sample it ends
+    // --skip-ms/--window-ms: only the measured window (start-up and warm-up left out).
+    if (at < skipMs || at > skipMs + windowMs) continue;
     const leaf = byId.get(prof.samples[i]);
     all += dt;
     const leafName = leaf.callFrame.functionName;
@@ -76,6 +92,7 @@ function summarize(file, opts) {
     }
   }
   const busy = all - idle;
+  if (quiet) return { all, idle, busy, self, total };
   const pct = (ms, of) => ((100 * ms) / of).toFixed(2).padStart(6) + '%';
   const per = (ms) => (opts.requests ? `${((ms * 1000) / opts.requests).toFixed(2).padStart(8)} µs/req` : '');
   console.log(`# ${file}`);
@@ -97,5 +114,31 @@ function summarize(file, opts) {
   return { all, idle, busy, self, total };
 }
 
+function compare(cur, base, opts) {
+  if (!opts.requests || !opts.baselineRequests) {
+    console.log('\n(--baseline needs --requests and --baseline-requests to compare per request)');
+    return;
+  }
+  const us = (ms, n) => (ms * 1000) / n;
+  const keys = new Set([...cur.self.keys(), ...base.self.keys()]);
+  const rows = [...keys].map((k) => {
+    const a = us(cur.self.get(k) ?? 0, opts.requests);
+    const b = us(base.self.get(k) ?? 0, opts.baselineRequests);
+    return [k, a, b, a - b];
+  });
+  rows.sort((x, y) => y[3] - x[3]);
+  const busyA = us(cur.busy, opts.requests);
+  const busyB = us(base.busy, opts.baselineRequests);
+  console.log(`\n## self time per request vs baseline ${opts.baseline}`);
+  console.log(`busy: ${busyA.toFixed(1)} µs/req vs ${busyB.toFixed(1)} µs/req (+${(busyA - busyB).toFixed(1)} µs)`);
+  console.log('    this  baseline     delta  function');
+  for (const [k, a, b, d] of rows.slice(0, opts.top)) {
+    console.log(`${a.toFixed(2).padStart(8)} ${b.toFixed(2).padStart(9)} ${(d >= 0 ? '+' : '') + d.toFixed(2).padStart(8)}  ${k}`);
+  }
+}
+
 const opts = parseArgs(process.argv.slice(2));
-for (const f of opts.files) summarize(f, opts);
+for (const f of opts.files) {
+  const cur = summarize(f, opts);
+  if (opts.baseline) compare(cur, summarize(opts.baseline, opts, true, opts.baselineSkipMs, opts.baselineWindowMs), opts);
+}

@@ -13,7 +13,7 @@
  *     as instrumentations do
  *   - otel-sdk (pre-built attributes): the same with attribute objects allocated once (its best case)
  * Per SSE chunk: SseParser.feed on a typical token event, as a string and as a Buffer, and per stream
- * the 13 writes of bench/sse-server.js (10 tokens, audio, done).
+ * the 12 writes of bench/sse-server.js (10 tokens, audio, done).
  * Per scrape: ChatpulseMetricProducer.collect() against the SDK reader's collect() for the same series.
  *
  * Every case runs in each round, in shuffled order; a case's figure is the median over rounds of its
@@ -197,6 +197,42 @@ function parseBuffer(n) {
   for (let i = 0; i < n; i++) x += parser.feed(TOKEN_BUFFERS[i % 10]);
   return x;
 }
+// What a fast path could cost instead (see bench/README.md): once a stream's first token is recorded,
+// a chunk in which no line starts with "e" (so no `event:` field), that has no CR and that ends on a
+// blank line cannot change any signal the hook still needs, so a parser at a line boundary with no
+// pending event type may skip it. The check only looks at line starts.
+function skippableString(c) {
+  const n = c.length;
+  if (n < 2 || c.charCodeAt(n - 1) !== 10 || c.charCodeAt(n - 2) !== 10 || c.charCodeAt(0) === 101) return false;
+  for (let i = c.indexOf('\n'); i !== -1 && i + 1 < n; i = c.indexOf('\n', i + 1)) {
+    const d = c.charCodeAt(i + 1);
+    if (d === 101 || d === 13) return false;
+  }
+  return c.indexOf('\r') === -1;
+}
+function skippableBuffer(b) {
+  const n = b.length;
+  if (n < 2 || b[n - 1] !== 10 || b[n - 2] !== 10 || b[0] === 101) return false;
+  for (let i = 0; i < n; i++) {
+    const c = b[i];
+    if (c === 13) return false;
+    if (c === 10 && i + 1 < n && b[i + 1] === 101) return false;
+  }
+  return true;
+}
+function fastPathCheck(n) {
+  let x = 0;
+  for (let i = 0; i < n; i++) if (skippableString(TOKEN_EVENTS[i % 10])) x++;
+  return x;
+}
+function fastPathCheckBuffer(n) {
+  let x = 0;
+  for (let i = 0; i < n; i++) if (skippableBuffer(TOKEN_BUFFERS[i % 10])) x++;
+  return x;
+}
+if (!TOKEN_EVENTS.every(skippableString) || !TOKEN_BUFFERS.every(skippableBuffer) || skippableString(AUDIO_EVENT) || skippableString(DONE_EVENT) || skippableString("event: error\ndata: x\n\n") || skippableString("data: x\nevent: error\n\n")) {
+  throw new Error('fast-path check misclassifies the sample events');
+}
 function chunkBaseline(n) {
   let x = 0;
   for (let i = 0; i < n; i++) x += TOKEN_EVENTS[i % 10].length & 1;
@@ -259,8 +295,10 @@ const CASES = [
   { group: 'stream', name: 'otel-sdk, attributes per call', fn: otelPerCall, otel: true },
   { group: 'stream', name: 'otel-sdk, pre-built attributes', fn: otelPrebuilt },
   { group: 'chunk', name: 'baseline (loop, no parsing)', fn: chunkBaseline, baseline: true },
-  { group: 'chunk', name: 'SseParser.feed(string token event)', fn: parseString },
+  { group: 'chunk', name: 'SseParser.feed(string token event)', fn: parseString, chatpulse: true },
   { group: 'chunk', name: 'SseParser.feed(Buffer token event)', fn: parseBuffer },
+  { group: 'chunk', name: '(candidate fast-path check, string)', fn: fastPathCheck },
+  { group: 'chunk', name: '(candidate fast-path check, Buffer)', fn: fastPathCheckBuffer },
   { group: 'sse-stream', name: 'baseline (loop over the 12 writes)', fn: streamWritesBaseline, baseline: true },
   { group: 'sse-stream', name: 'new SseParser + feed 12 writes (one response)', fn: parseStream },
   { group: 'collect', name: 'chatpulse producer.collect()', fn: collectChatpulse, async: true, chatpulse: true },
@@ -349,7 +387,7 @@ async function main() {
   const hook = get('chatpulse via TrackedStream (as the hook)') + get('new SseParser + feed 12 writes (one response)');
   console.log(`chatpulse in-process work per SSE stream (TrackedStream path + parsing its 12 writes): ${fmt(hook)}`);
   if (opts.json) {
-    fs.writeFileSync(opts.json, JSON.stringify({ date: new Date().toISOString(), node: process.version, options: opts, results: out }, null, 2) + '\n');
+    fs.writeFileSync(opts.json, JSON.stringify({ ...require('./lib/provenance').provenance(), options: opts, results: out }, null, 2) + '\n');
     console.log(`wrote ${opts.json}`);
   }
   await provider.shutdown();

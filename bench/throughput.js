@@ -13,12 +13,21 @@
  * Each round runs every variant once, in a freshly shuffled order; each measurement is a fresh server
  * process, a warm-up, then a fixed window measured by a separate closed-loop load generator process
  * (bench/loadgen.js: fixed connection count, keep-alive). Server CPU over the window comes from
- * /proc/<pid>/stat (utime+stime, all threads), so it includes the Prometheus scrapes.
+ * /proc/<pid>/stat (utime+stime, all threads), so it includes the Prometheus scrapes. Other load on
+ * the machine is measured (/proc/stat) and waited out or retried (--max-background, --wait-quiet,
+ * --retries). --mode sliced keeps one fresh server per variant alive per round and loads them in
+ * turn in --slice-ms slices, which cancels slow drifts of the machine's speed (see bench/README.md).
  *
  *   npm run bench                      # builds, then runs this with the defaults
  *   node bench/throughput.js --rounds 5 --duration 5 --warmup 2 --connections 16 --json out.json
- *   node bench/throughput.js --variants chatpulse,uninstrumented --rounds 3
- *   node bench/throughput.js --profile chatpulse --duration 10   # --cpu-prof the server under load
+ *   node bench/throughput.js --mode sliced --rounds 6
+ *   node bench/throughput.js --variants uninstrumented,chatpulse,chatpulse-noparse,mech-all --mode sliced
+ *   node bench/throughput.js --profile chatpulse --duration 10   # --cpu-prof one server under load
+ *   node bench/throughput.js --mode sliced --variants uninstrumented,chatpulse --cpu-prof uninstrumented,chatpulse
+ *
+ * Child processes are always killed: on exit, error, Ctrl-C, SIGTERM and SIGHUP (bench/lib/procs.js);
+ * servers also exit when this process's stdin pipe to them closes, the load generator when its IPC
+ * channel does, so not even `kill -9` of this process leaves them behind.
  */
 const fs = require('node:fs');
 const http = require('node:http');
@@ -36,6 +45,8 @@ function usage() {
   return `usage: node bench/throughput.js [--rounds N=5] [--duration S=5] [--warmup S=2] [--connections C=16]
                                 [--variants uninstrumented,chatpulse,otel-auto] [--json out.json] [--seed N]
                                 [--max-background CORES=0.25] [--retries N=1] [--wait-quiet S=20]
+                                [--mode sequential|sliced] [--slice-ms MS=250]
+                                [--cpu-prof VARIANT,... [--profile-dir DIR]]   # profile these variants' servers
                                 [--profile chatpulse|otel-auto|uninstrumented [--profile-dir DIR]]`;
 }
 
@@ -53,6 +64,9 @@ function parseArgs(argv) {
     maxBackground: 0.25,
     retries: 1,
     waitQuiet: 20,
+    mode: 'sequential',
+    cpuProf: [],
+    sliceMs: 250,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -77,6 +91,9 @@ function parseArgs(argv) {
     else if (a === '--max-background') o.maxBackground = Number(next());
     else if (a === '--retries') o.retries = Math.max(0, Math.floor(Number(next())));
     else if (a === '--wait-quiet') o.waitQuiet = Math.max(0, Number(next()));
+    else if (a === '--mode') o.mode = next();
+    else if (a === '--cpu-prof') o.cpuProf = next().split(',').map((x) => x.trim()).filter(Boolean);
+    else if (a === '--slice-ms') o.sliceMs = num();
     else if (a === '--profile-dir') o.profileDir = path.resolve(next());
     else if (a === '--help' || a === '-h') {
       console.log(usage());
@@ -84,7 +101,33 @@ function parseArgs(argv) {
     } else throw new Error(`unknown option ${a}\n${usage()}`);
   }
   if (!(o.warmup >= 0)) throw new Error('--warmup must be >= 0');
+  if (o.mode !== 'sequential' && o.mode !== 'sliced') throw new Error(`--mode must be sequential or sliced\n${usage()}`);
   return o;
+}
+
+/** Chatpulse with default config, preloaded through one of bench/experiments/ (which loads register.js). */
+function chatpulseExperiment(label, file) {
+  const preload = path.join(__dirname, 'experiments', file);
+  return {
+    label,
+    command: `node --require ./bench/experiments/${file} bench/sse-server.js`,
+    prometheus: true,
+    nodeArgs: () => ['--require', preload],
+    env: (promPort) => ({ OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1', OTEL_EXPORTER_PROMETHEUS_PORT: String(promPort) }),
+    recorded: /^chatbot_streams_total\{[^}]*http_route="\/api\/chat\/stream"[^}]*\} (\S+)/gm,
+  };
+}
+
+/** A bare mechanism of the HTTP hook, without Chatpulse (bench/experiments/mech-*.js). */
+function mechanism(label, file) {
+  const preload = path.join(__dirname, 'experiments', file);
+  return {
+    label,
+    command: `node --require ./bench/experiments/${file} bench/sse-server.js`,
+    prometheus: false,
+    nodeArgs: () => ['--require', preload],
+    env: () => ({}),
+  };
 }
 
 /** The three variants: how to start the server and which metric proves it recorded the streams. */
@@ -123,7 +166,13 @@ const VARIANTS = {
     }),
     recorded: /^http_server_request_duration_count\{[^}]*http_route="\/api\/chat\/stream"[^}]*\} (\S+)/gm,
   },
-  // Diagnostic splits of chatpulse (not run by default): which half costs what.
+  // Diagnostic variants (not run by default): which part of chatpulse costs what.
+  'chatpulse-noparse': chatpulseExperiment('chatpulse-noparse', 'sse-noparse.js'),
+  'chatpulse-fastpath': chatpulseExperiment('chatpulse-fastpath', 'sse-fastpath.js'),
+  'mech-state': mechanism('mech-state', 'mech-state.js'),
+  'mech-close': mechanism('mech-close', 'mech-close.js'),
+  'mech-wrap': mechanism('mech-wrap', 'mech-wrap.js'),
+  'mech-all': mechanism('mech-all', 'mech-all.js'),
   'chatpulse-hooks-only': {
     label: 'chatpulse-hooks-only',
     command: 'OTEL_METRICS_EXPORTER=none node --require ./dist/instrumentation/register.js bench/sse-server.js',
@@ -233,18 +282,25 @@ function startScraper(port) {
   };
 }
 
-function runLoad(port, opts, onMeasureStart) {
+function runLoad(ports, opts, onMeasureStart) {
   return new Promise((resolve, reject) => {
     const child = forkTracked(
       LOADGEN,
-      ['--port', String(port), '--path', STREAM_PATH, '--connections', String(opts.connections), '--warmup', String(opts.warmup), '--duration', String(opts.duration)],
+      [
+        '--ports', ports.join(','),
+        '--path', STREAM_PATH,
+        '--connections', String(opts.connections),
+        '--warmup', String(opts.warmup),
+        '--duration', String(opts.duration),
+        '--slice-ms', String(opts.sliceMs),
+      ],
       { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
     );
     let result;
     const guard = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error('load generator did not finish in time'));
-    }, (opts.warmup + opts.duration + 30) * 1000);
+    }, (opts.warmup + opts.duration * ports.length + 30) * 1000);
     child.on('message', (m) => {
       if (m.type === 'measure-start') onMeasureStart(m.cpuSeconds);
       else if (m.type === 'result') {
@@ -260,75 +316,159 @@ function runLoad(port, opts, onMeasureStart) {
   });
 }
 
-async function measure(variantName, opts, { cpuProfDir } = {}) {
+/** Starts a fresh server of one variant: ready, Prometheus answering, one stream validated. */
+async function startVariant(variantName, { cpuProfDir, cpuProfName } = {}) {
   const v = VARIANTS[variantName];
   const promPort = v.prometheus ? await freePort() : undefined;
   const nodeArgs = v.nodeArgs();
-  if (cpuProfDir) nodeArgs.unshift('--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, '--cpu-prof-interval=250');
+  if (cpuProfDir) {
+    nodeArgs.unshift('--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, '--cpu-prof-interval=250');
+    if (cpuProfName) nodeArgs.unshift(`--cpu-prof-name=${cpuProfName}`);
+  }
+  const spawnedAt = performance.now();
   const env = { ...process.env, PORT: '0', ...v.env(promPort) };
   if (!v.prometheus) delete env.OTEL_EXPORTER_PROMETHEUS_PORT;
   const server = startServer({ nodeArgs, script: SERVER, env, cwd: ROOT });
-  const port = await server.ready;
-  let scraper;
+  const h = {
+    name: variantName,
+    v,
+    server,
+    promPort,
+    port: undefined,
+    scraper: undefined,
+    spawnedAt,
+    profile: cpuProfDir && cpuProfName ? path.join(cpuProfDir, cpuProfName) : undefined,
+  };
   try {
+    h.port = await server.ready;
     if (v.prometheus) await waitForMetrics(promPort);
-    await validateStream(port);
-    if (v.prometheus) scraper = startScraper(promPort);
-    const pid = server.child.pid;
-    // CPU of the server, the load generator, this process and the whole machine over the window:
-    // whatever else the machine did meanwhile is "background", which disturbs the measurement.
-    const snapshot = (loadgenCpuSeconds) => ({
-      server: procCpuSeconds(pid),
-      loadgen: loadgenCpuSeconds,
-      self: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
-      machine: machineBusySeconds(),
-    });
-    let first;
-    let last;
-    const onStart = (loadgenCpu) => {
-      first = snapshot(loadgenCpu);
-    };
-    onStart.end = (loadgenCpu) => {
-      last = snapshot(loadgenCpu);
-    };
-    const load = await runLoad(port, opts, onStart);
-    await scraper?.stop();
-    let recorded;
-    if (v.recorded) {
-      const text = (await get(promPort, '/metrics')).body;
-      recorded = 0;
-      for (const m of text.matchAll(v.recorded)) recorded += Number(m[1]);
-    }
-    const cpuSeconds = last.server - first.server;
-    const loadgenCpuSeconds = last.loadgen - first.loadgen;
-    const backgroundCores =
-      Math.max(0, last.machine - first.machine - cpuSeconds - loadgenCpuSeconds - (last.self - first.self)) / load.seconds;
-    if (load.errors > 0 || load.non2xx > 0) {
-      process.stderr.write(`  warning: ${variantName}: ${load.errors} errors, ${load.non2xx} non-2xx responses\n`);
-    }
-    return {
-      variant: variantName,
-      rps: load.rps,
-      requests: load.requests,
-      // Streams completed over the whole run (warm-up, validation request included), to compare with recordedStreams.
-      servedStreams: load.total + 1,
-      seconds: load.seconds,
-      errors: load.errors,
-      non2xx: load.non2xx,
-      latencyMs: load.latencyMs,
-      serverCpuSeconds: cpuSeconds,
-      serverCpuUtilization: cpuSeconds / load.seconds,
-      loadgenCpuUtilization: loadgenCpuSeconds / load.seconds,
-      backgroundCores,
-      cpuMicrosPerRequest: (cpuSeconds * 1e6) / load.requests,
-      scrapes: scraper?.stats.scrapes ?? 0,
-      scrapeErrors: scraper?.stats.errors ?? 0,
-      scrapeBytes: scraper?.stats.bytes ?? 0,
-      recordedStreams: recorded,
-    };
-  } finally {
-    await scraper?.stop();
+    await validateStream(h.port);
+  } catch (err) {
     await server.stop();
+    throw err;
+  }
+  return h;
+}
+
+async function stopVariant(h) {
+  await h.scraper?.stop();
+  await h.server.stop();
+}
+
+/**
+ * Loads the given (started) variants: one alone for the whole window (sequential mode), or several
+ * in turn in short slices (sliced mode). Returns one result per variant.
+ */
+async function loadVariants(handles, opts) {
+  for (const h of handles) if (h.v.prometheus) h.scraper = startScraper(h.promPort);
+  // CPU of the servers, the load generator, this process and the whole machine over the window:
+  // whatever else the machine did meanwhile is "background", which disturbs the measurement.
+  const snapshot = (loadgenCpuSeconds) => ({
+    servers: handles.map((h) => procCpuSeconds(h.server.child.pid)),
+    loadgen: loadgenCpuSeconds,
+    self: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
+    machine: machineBusySeconds(),
+    at: performance.now(),
+  });
+  let first;
+  let last;
+  const onStart = (loadgenCpu) => {
+    first = snapshot(loadgenCpu);
+  };
+  onStart.end = (loadgenCpu) => {
+    last = snapshot(loadgenCpu);
+  };
+  const load = await runLoad(
+    handles.map((h) => h.port),
+    opts,
+    onStart,
+  );
+  for (const h of handles) await h.scraper?.stop();
+  const wall = (last.at - first.at) / 1000;
+  const serversCpu = handles.map((h, i) => last.servers[i] - first.servers[i]);
+  const loadgenCpuSeconds = last.loadgen - first.loadgen;
+  const backgroundCores =
+    Math.max(0, last.machine - first.machine - serversCpu.reduce((a, b) => a + b, 0) - loadgenCpuSeconds - (last.self - first.self)) / wall;
+  const results = [];
+  for (let i = 0; i < handles.length; i++) {
+    const h = handles[i];
+    const t = load.targets[i];
+    let recorded;
+    if (h.v.recorded) {
+      const text = (await get(h.promPort, '/metrics')).body;
+      recorded = 0;
+      for (const m of text.matchAll(h.v.recorded)) recorded += Number(m[1]);
+    }
+    if (t.errors > 0 || t.non2xx > 0) {
+      process.stderr.write(`  warning: ${h.name}: ${t.errors} errors, ${t.non2xx} non-2xx responses\n`);
+    }
+    results.push({
+      variant: h.name,
+      rps: t.rps,
+      requests: t.requests,
+      // Streams completed over the whole run (warm-up, validation request included), to compare with recordedStreams.
+      servedStreams: t.total + 1,
+      seconds: t.seconds,
+      errors: t.errors,
+      non2xx: t.non2xx,
+      latencyMs: t.latencyMs,
+      slices: handles.length > 1 ? t.slices : undefined,
+      serverCpuSeconds: serversCpu[i],
+      // Sliced mode: CPU over the whole window (its idle slices included) per request it served.
+      serverCpuUtilization: serversCpu[i] / wall,
+      cpuMicrosPerRequest: (serversCpu[i] * 1e6) / t.requests,
+      loadgenCpuUtilization: loadgenCpuSeconds / wall,
+      backgroundCores,
+      scrapes: h.scraper?.stats.scrapes ?? 0,
+      scrapeErrors: h.scraper?.stats.errors ?? 0,
+      scrapeBytes: h.scraper?.stats.bytes ?? 0,
+      recordedStreams: recorded,
+      // --cpu-prof: the profile, and where in it the measured window lies (profile-summary --skip-ms/--window-ms).
+      profile: h.profile,
+      profileSkipMs: h.profile ? Math.round(first.at - h.spawnedAt) : undefined,
+      profileWindowMs: h.profile ? Math.round(wall * 1000) : undefined,
+    });
+  }
+  return results;
+}
+
+function profiling(variantName, opts, round) {
+  if (!opts.cpuProf.includes(variantName)) return {};
+  fs.mkdirSync(opts.profileDir, { recursive: true });
+  return { cpuProfDir: opts.profileDir, cpuProfName: `${variantName}-round${round + 1}-${process.pid}.cpuprofile` };
+}
+
+async function measure(variantName, opts, extra) {
+  const h = await startVariant(variantName, extra);
+  try {
+    return (await loadVariants([h], opts))[0];
+  } finally {
+    await stopVariant(h);
+  }
+}
+
+/** Sliced mode: one fresh server per variant, all loaded in turn within one window. */
+async function measureSliced(variantNames, opts, round) {
+  const handles = [];
+  try {
+    for (const name of variantNames) handles.push(await startVariant(name, profiling(name, opts, round)));
+    const results = await loadVariants(handles, opts);
+    const byName = Object.fromEntries(results.map((r) => [r.variant, r]));
+    // Per cycle, each variant's slice rate against the baseline's in the same cycle; median over cycles.
+    const base = byName.uninstrumented;
+    if (base) {
+      for (const r of results) {
+        const ratios = [];
+        for (const s of r.slices) {
+          const b = base.slices.find((x) => x.cycle === s.cycle);
+          if (b && b.count > 0 && s.ms > 0) ratios.push(s.count / s.ms / (b.count / b.ms));
+        }
+        r.cycleRatioMedian = median(ratios);
+      }
+    }
+    return byName;
+  } finally {
+    for (const h of handles) await stopVariant(h);
   }
 }
 
@@ -337,11 +477,11 @@ async function measure(variantName, opts, { cpuProfDir } = {}) {
  * a round. A measurement during which other processes used more than --max-background cores is
  * repeated, up to --retries times; the quietest attempt is kept, and flagged if still noisy.
  */
-async function measureQuietly(variant, opts) {
+async function measureQuietly(variant, opts, round) {
   let best;
   for (let attempt = 0; attempt <= opts.retries; attempt++) {
     await waitForQuiet(opts);
-    const res = await measure(variant, opts);
+    const res = await measure(variant, opts, profiling(variant, opts, round));
     res.attempts = attempt + 1;
     if (best === undefined || res.backgroundCores < best.backgroundCores) best = res;
     if (res.backgroundCores <= opts.maxBackground) break;
@@ -352,6 +492,23 @@ async function measureQuietly(variant, opts) {
   }
   best.noisy = best.backgroundCores > opts.maxBackground;
   return best;
+}
+
+async function measureSlicedQuietly(variants, opts, round) {
+  let best;
+  for (let attempt = 0; attempt <= opts.retries; attempt++) {
+    await waitForQuiet(opts);
+    const byName = await measureSliced(variants, opts, round);
+    const bg = byName[variants[0]].backgroundCores;
+    if (best === undefined || bg < best.bg) best = { bg, byName };
+    if (bg <= opts.maxBackground) break;
+    process.stderr.write(
+      `  other processes used ${f2(bg)} cores during the window` +
+        (attempt < opts.retries ? ', measuring the round again\n' : ', keeping the quietest attempt\n'),
+    );
+  }
+  for (const r of Object.values(best.byName)) r.noisy = r.backgroundCores > opts.maxBackground;
+  return best.byName;
 }
 
 /** Waits (at most --wait-quiet seconds) until the rest of the machine uses at most --max-background cores. */
@@ -428,7 +585,8 @@ function summarize(rounds, variants) {
     };
     if (variants.includes(base)) {
       const paired = rounds.filter((r) => r[v] && r[base]);
-      const ratios = paired.map((r) => r[v].rps / r[base].rps);
+      // Sliced mode: the round's median of per-cycle ratios; sequential: the round's rps ratio.
+      const ratios = paired.map((r) => r[v].cycleRatioMedian ?? r[v].rps / r[base].rps);
       const added = paired.map((r) => r[v].cpuMicrosPerRequest - r[base].cpuMicrosPerRequest);
       s.ratioMedian = median(ratios);
       s.ratioMin = Math.min(...ratios);
@@ -461,11 +619,17 @@ function markdown(summary, variants, opts) {
       `| ${v} | ${f0(s.rpsMedian)} | ${f0(s.rpsMin)} – ${f0(s.rpsMax)} | ${ratio} | ${f1(s.cpuMicrosPerRequestMedian)} | ${added} | ${f2(s.serverCpuUtilizationMedian)} cores |`,
     );
   }
+  const how =
+    opts.mode === 'sliced'
+      ? `${opts.rounds} rounds; in each, a fresh server per variant, all loaded in turn in ${opts.sliceMs} ms slices ` +
+        `(random order per cycle) for ${opts.duration} s each after ${opts.warmup} s of warm-up; ratio = median over rounds of the ` +
+        `round's median per-cycle ratio; CPU per request includes each server's idle slices`
+      : `${opts.rounds} interleaved rounds × ${variants.length} variants (shuffled order per round); each a fresh server, ` +
+        `${opts.warmup} s warm-up, ${opts.duration} s measured; ratio = median over rounds of the per-round rps ratio`;
   lines.push(
     '',
-    `${opts.rounds} interleaved rounds × ${variants.length} variants; each a fresh server, ${opts.warmup} s warm-up, ${opts.duration} s measured, ` +
-      `${opts.connections} keep-alive connections; one request = one SSE stream (10 token events, 1 audio event, done). ` +
-      `Node ${process.version}, ${require('node:os').availableParallelism()} cores.`,
+    `${how}; ${opts.connections} keep-alive connections per server; one request = one SSE stream (10 token events, 1 audio ` +
+      `event, done); Prometheus endpoints scraped every second. Node ${process.version}, ${require('node:os').availableParallelism()} cores.`,
   );
   const noisy = variants.reduce((n, v) => n + summary[v].noisyRuns, 0);
   if (noisy > 0) lines.push(`${noisy} measurement(s) ran with more than ${opts.maxBackground} cores of other load on the machine.`);
@@ -506,18 +670,27 @@ async function main() {
   const rounds = [];
   const t0 = Date.now();
   console.log(
-    `throughput of GET ${STREAM_PATH}: ${opts.rounds} rounds × [${opts.variants.join(', ')}], ` +
+    `throughput of GET ${STREAM_PATH} (${opts.mode} mode): ${opts.rounds} rounds × [${opts.variants.join(', ')}], ` +
       `${opts.warmup} s warm-up + ${opts.duration} s each, ${opts.connections} connections`,
   );
   for (let r = 0; r < opts.rounds; r++) {
     const order = shuffle(opts.variants, random);
     const round = {};
-    for (const v of order) {
-      const res = await measureQuietly(v, opts);
-      round[v] = res;
+    const results = [];
+    if (opts.mode === 'sliced') {
+      Object.assign(round, await measureSlicedQuietly(order, opts, r));
+      for (const v of order) results.push(round[v]);
+    } else {
+      for (const v of order) {
+        round[v] = await measureQuietly(v, opts, r);
+        results.push(round[v]);
+      }
+    }
+    for (const res of results) {
       const rec = res.recordedStreams === undefined ? '' : `, recorded ${res.recordedStreams}/${res.servedStreams} streams`;
+      const cyc = res.cycleRatioMedian === undefined ? '' : `  ratio/cycle ${f3(res.cycleRatioMedian)}`;
       console.log(
-        `round ${r + 1}/${opts.rounds}  ${v.padEnd(15)} ${f0(res.rps).padStart(7)} rps  ` +
+        `round ${r + 1}/${opts.rounds}  ${res.variant.padEnd(15)} ${f0(res.rps).padStart(7)} rps${cyc}  ` +
           `cpu ${f1(res.cpuMicrosPerRequest)} µs/req (${f2(res.serverCpuUtilization)} cores)  ` +
           `p50 ${f2(res.latencyMs.p50)} ms  p99 ${f2(res.latencyMs.p99)} ms  background ${f2(res.backgroundCores)} cores  ` +
           `scrapes ${res.scrapes}${rec}${res.noisy ? '  [NOISY]' : ''}`,
@@ -529,16 +702,28 @@ async function main() {
   const table = markdown(summary, opts.variants, opts);
   console.log(`\ndone in ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
   console.log(table);
+  if (opts.cpuProf.length > 0) {
+    console.log('\nCPU profiles (summarize the measured window; compare with the uninstrumented server of the same round):');
+    rounds.forEach((round) => {
+      const base = round.uninstrumented;
+      for (const v of opts.cpuProf) {
+        const r = round[v];
+        if (!r?.profile) continue;
+        let cmd = `node bench/profile-summary.js ${path.relative(ROOT, r.profile)} --requests ${r.requests} --skip-ms ${r.profileSkipMs} --window-ms ${r.profileWindowMs}`;
+        if (base?.profile && v !== 'uninstrumented') {
+          cmd += ` --baseline ${path.relative(ROOT, base.profile)} --baseline-requests ${base.requests} --baseline-skip-ms ${base.profileSkipMs} --baseline-window-ms ${base.profileWindowMs}`;
+        }
+        console.log(`  ${cmd}`);
+      }
+    });
+  }
   const target = summary.chatpulse?.ratioMedian;
   if (target !== undefined) {
     console.log(`\nchatpulse throughput ratio ${f3(target)} (target ≥ 0.97): ${target >= 0.97 ? 'met' : 'NOT met'}`);
   }
   if (opts.json) {
     const out = {
-      date: new Date().toISOString(),
-      node: process.version,
-      cores: require('node:os').availableParallelism(),
-      cpuModel: require('node:os').cpus()[0]?.model,
+      ...require('./lib/provenance').provenance(),
       options: opts,
       commands: Object.fromEntries(opts.variants.map((v) => [v, VARIANTS[v].command])),
       summary,
