@@ -9,7 +9,7 @@ import { classifyErrorPayload } from '../streams/error-classifier';
 import { SIGNAL_AUDIO, SIGNAL_ERROR, SIGNAL_TOKEN, SseParser } from '../streams/sse-parser';
 import { TrackedStream } from '../streams/tracked-stream';
 import { isInternalServer, isUntracked } from './internal-server';
-import { safely } from './safely';
+import { reportSuppressed, safely } from './safely';
 
 const REQUEST_START = 'http.server.request.start';
 const kState = Symbol.for('chatpulse.http.request');
@@ -87,7 +87,8 @@ export function installHttpHook(recorder: Recorder, config: InstrumentationConfi
     switch (st.kind) {
       case KIND_SSE: {
         if (typeof chunk !== 'string' && !(chunk instanceof Uint8Array)) return;
-        const signals = st.parser!.feed(typeof chunk === 'string' && typeof encoding === 'string' && encoding !== 'utf8' && encoding !== 'utf-8' ? Buffer.from(chunk, encoding as BufferEncoding) : chunk);
+        const text = typeof chunk === 'string' && typeof encoding === 'string' && encoding !== 'utf8' && encoding !== 'utf-8' ? Buffer.from(chunk, encoding as BufferEncoding) : chunk;
+        const signals = st.parser!.feed(text, stream.hasToken);
         if (signals === 0) return;
         if (signals & SIGNAL_TOKEN) stream.firstToken(now);
         if (signals & SIGNAL_AUDIO) stream.firstAudio(now);
@@ -136,17 +137,30 @@ export function installHttpHook(recorder: Recorder, config: InstrumentationConfi
     return ret;
   }
 
+  // write and end are the hottest paths: a plain try/catch, no wrapper call per chunk.
   function write(this: PatchedResponse, chunk: unknown, encoding: unknown) {
     const ret = origWrite.apply(this, arguments as unknown as Parameters<typeof origWrite>);
     const st = this[kState];
-    if (st !== undefined && st.kind !== KIND_NONE) safely(observe, st, chunk, encoding);
+    if (st !== undefined && st.kind !== KIND_NONE) {
+      try {
+        observe(st, chunk, encoding);
+      } catch (err) {
+        reportSuppressed(err);
+      }
+    }
     return ret;
   }
 
   function end(this: PatchedResponse, chunk: unknown, encoding: unknown) {
     const ret = origEnd.apply(this, arguments as unknown as Parameters<typeof origEnd>);
     const st = this[kState];
-    if (st !== undefined && st.kind !== KIND_NONE) safely(observe, st, chunk, encoding);
+    if (st !== undefined && st.kind !== KIND_NONE) {
+      try {
+        observe(st, chunk, encoding);
+      } catch (err) {
+        reportSuppressed(err);
+      }
+    }
     return ret;
   }
 

@@ -10,9 +10,14 @@ export function safely<A extends unknown[]>(fn: (...args: A) => void, ...args: A
   try {
     fn(...args);
   } catch (err) {
-    if (reported < 5) {
-      reported++;
-      log.warn(`instrumentation error suppressed: ${(err as Error)?.stack ?? String(err)}`);
-    }
+    reportSuppressed(err);
+  }
+}
+
+/** Logs a suppressed instrumentation failure, a few times at most. */
+export function reportSuppressed(err: unknown): void {
+  if (reported < 5) {
+    reported++;
+    log.warn(`instrumentation error suppressed: ${(err as Error)?.stack ?? String(err)}`);
   }
 }

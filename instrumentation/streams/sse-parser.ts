@@ -40,9 +40,14 @@ export class SseParser {
     this.classes = classes;
   }
 
-  /** Feeds one written chunk and returns the SIGNAL_* bits of the events it completed. */
-  feed(chunk: string | Uint8Array): number {
+  /**
+   * Feeds one written chunk and returns the SIGNAL_* bits of the events it completed. With
+   * `tokenSeen`, token events no longer matter, and a chunk that cannot start or complete a named
+   * event (no `event` in it, whole lines, no CR) is only scanned for where its events end.
+   */
+  feed(chunk: string | Uint8Array, tokenSeen = false): number {
     const text = typeof chunk === 'string' ? chunk : latin1(chunk);
+    if (tokenSeen && this.started && this.skippable(text)) return 0;
     let signals = 0;
     let pos = 0;
     if (!this.started && text.length > 0) {
@@ -76,6 +81,21 @@ export class SseParser {
       } else pos = end + 1;
     }
     return signals;
+  }
+
+  private skippable(text: string): boolean {
+    const n = text.length;
+    if (n === 0 || this.line !== '' || this.afterCR || this.eventType !== '') return false;
+    if (text.charCodeAt(n - 1) !== 10 || text.indexOf('event') !== -1 || text.indexOf('\r') !== -1) return false;
+    // Events that end in this chunk dispatch tokens only; keep what the event still open needs.
+    const blank = text.lastIndexOf('\n\n');
+    const openFrom = blank !== -1 ? blank + 2 : text.charCodeAt(0) === 10 ? 1 : -1;
+    if (openFrom !== -1) {
+      this.hasData = false;
+      this.data = '';
+    }
+    if (text.indexOf('data', Math.max(0, openFrom)) !== -1) this.hasData = true;
+    return true;
   }
 
   private appendPartial(text: string, from: number, to: number): void {

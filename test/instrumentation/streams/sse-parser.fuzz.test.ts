@@ -207,6 +207,21 @@ describe(`SSE parser fuzz (seed ${SEED})`, () => {
       }
       expect(byteAcc, `byte split ${JSON.stringify(byteCuts)}; ${ctx}`).toBe(wholeBytesSignals);
       expect(byteParser.errorData, `byte split errorData; ${ctx}`).toBe(wholeBytes.errorData);
+
+      // As the HTTP hook feeds it: once a token was seen, the parser may skip chunks that cannot
+      // hold an audio or error event; audio and error signals (and error data) must not change.
+      // LF-only too, where the fast path applies most (it leaves chunks with CR to the full parse).
+      for (const t of [text, text.replace(/\r\n?/g, '\n')]) {
+        const r = reference(t);
+        const fast = new SseParser(CLASSES);
+        let fastAcc = 0;
+        for (const part of splitAt(t, cuts(rng, t.length), t.length)) fastAcc |= fast.feed(part, (fastAcc & SIGNAL_TOKEN) !== 0);
+        const named = SIGNAL_AUDIO | SIGNAL_ERROR;
+        const c = `${where(i)}\nstream: ${JSON.stringify(t)}`;
+        expect(fastAcc & named, `token-seen fast path; ${c}`).toBe(r.signals & named);
+        expect(fastAcc & SIGNAL_TOKEN, `token-seen fast path, token; ${c}`).toBe(r.signals & SIGNAL_TOKEN);
+        expect(fast.errorData, `token-seen fast path errorData; ${c}`).toBe(r.errorData);
+      }
     }
   });
 });
