@@ -137,30 +137,26 @@ export function installHttpHook(recorder: Recorder, config: InstrumentationConfi
     return ret;
   }
 
-  // write and end are the hottest paths: a plain try/catch, no wrapper call per chunk.
+  // write and end are the hottest paths: a plain try/catch, no rest-args wrapper per chunk.
+  function observeChunk(res: PatchedResponse, chunk: unknown, encoding: unknown): void {
+    const st = res[kState];
+    if (st === undefined || st.kind === KIND_NONE) return;
+    try {
+      observe(st, chunk, encoding);
+    } catch (err) {
+      reportSuppressed(err);
+    }
+  }
+
   function write(this: PatchedResponse, chunk: unknown, encoding: unknown) {
     const ret = origWrite.apply(this, arguments as unknown as Parameters<typeof origWrite>);
-    const st = this[kState];
-    if (st !== undefined && st.kind !== KIND_NONE) {
-      try {
-        observe(st, chunk, encoding);
-      } catch (err) {
-        reportSuppressed(err);
-      }
-    }
+    observeChunk(this, chunk, encoding);
     return ret;
   }
 
   function end(this: PatchedResponse, chunk: unknown, encoding: unknown) {
     const ret = origEnd.apply(this, arguments as unknown as Parameters<typeof origEnd>);
-    const st = this[kState];
-    if (st !== undefined && st.kind !== KIND_NONE) {
-      try {
-        observe(st, chunk, encoding);
-      } catch (err) {
-        reportSuppressed(err);
-      }
-    }
+    observeChunk(this, chunk, encoding);
     return ret;
   }
 

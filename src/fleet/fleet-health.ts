@@ -1,24 +1,8 @@
 import type { Logger } from 'pino';
 import type { DependencyResult, DependencySource, SignalSource } from '../service/health-service';
-import type { SignalSnapshot } from '../signals/snapshot';
+import { emptySnapshot, type SignalSnapshot } from '../signals/snapshot';
 import type { StreamEvent } from '../signals/stream-events';
 import { PrometheusSignalSource } from './prometheus-source';
-
-/** A snapshot with nothing in it: what grading sees before Prometheus ever answered. */
-export function emptySnapshot(windowSeconds: number): SignalSnapshot {
-  return {
-    windowSeconds,
-    timeToFirstToken: { count: 0 },
-    timeToFirstAudio: { count: 0 },
-    completeResponse: { count: 0 },
-    streams: { completed: 0, failed: 0, aborted: 0 },
-    requests: { total: 0, serverErrors: 0 },
-    caches: {},
-    errors: {},
-    activeStreams: 0,
-    instances: 0,
-  };
-}
 
 /**
  * The fleet as the health service sees it: signals from Prometheus, plus two required checks that

@@ -4,7 +4,7 @@ import type { CheckResult } from '../checks/types';
 import type { HealthConfig } from '../config/health-config';
 import { gradeKpis, type KpiResult } from '../grading/grade';
 import { Hysteresis } from '../grading/hysteresis';
-import type { SignalSnapshot } from '../signals/snapshot';
+import { emptySnapshot, type SignalSnapshot } from '../signals/snapshot';
 import { SlidingWindow } from '../signals/window';
 import type { StreamEvent } from '../signals/stream-events';
 
@@ -49,22 +49,6 @@ export interface HealthReport {
 export function effectOf(c: CheckResult, required: boolean): HealthStatus {
   if (c.status === 'fail') return required ? 'unhealthy' : 'degraded';
   return c.status === 'warn' ? 'degraded' : 'healthy';
-}
-
-function emptySnapshot(windowMs: number): SignalSnapshot {
-  const none = { count: 0 };
-  return {
-    windowSeconds: windowMs / 1000,
-    timeToFirstToken: none,
-    timeToFirstAudio: none,
-    completeResponse: none,
-    streams: { completed: 0, failed: 0, aborted: 0 },
-    requests: { total: 0, serverErrors: 0 },
-    caches: {},
-    errors: {},
-    activeStreams: 0,
-    instances: 0,
-  };
 }
 
 export function worst(a: HealthStatus, b: HealthStatus): HealthStatus {
@@ -147,7 +131,7 @@ export class HealthService {
   /** The current report from the last KPI evaluation and the stored dependency results. */
   report(): HealthReport {
     // Before the first evaluation there are no KPI results yet: dependencies alone decide.
-    const last = this.last ?? { kpis: [], snapshot: emptySnapshot(this.config.windowMs), at: new Date(this.startedAt) };
+    const last = this.last ?? { kpis: [], snapshot: emptySnapshot(this.config.windowMs / 1000), at: new Date(this.startedAt) };
     const dependencies = this.deps?.results() ?? [];
     let status: HealthStatus = 'healthy';
     const issues: string[] = [];

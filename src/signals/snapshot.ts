@@ -31,3 +31,19 @@ export interface SignalSnapshot {
   /** Instances behind the numbers (1 in-process). */
   readonly instances: number;
 }
+
+/** A snapshot with nothing in it: what grading sees before any signal arrived. */
+export function emptySnapshot(windowSeconds: number): SignalSnapshot {
+  return {
+    windowSeconds,
+    timeToFirstToken: { count: 0 },
+    timeToFirstAudio: { count: 0 },
+    completeResponse: { count: 0 },
+    streams: { completed: 0, failed: 0, aborted: 0 },
+    requests: { total: 0, serverErrors: 0 },
+    caches: {},
+    errors: {},
+    activeStreams: 0,
+    instances: 0,
+  };
+}
