@@ -2,11 +2,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
-import {
-  AggregationTemporalityPreference,
-  OTLPMetricExporter as OTLPJsonMetricExporter,
-} from '@opentelemetry/exporter-metrics-otlp-http';
-import { OTLPMetricExporter as OTLPProtoMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
+import type { OTLPMetricExporter as OTLPJsonMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { ConsoleMetricExporter, PeriodicExportingMetricReader, type MetricReader } from '@opentelemetry/sdk-metrics';
 import type { InstrumentationConfig } from '../config/env';
 import { markInternalServer } from '../hooks/internal-server';
@@ -110,6 +106,9 @@ function otlpReader(
   sampler: ProcessSampler,
   agentFactory: (protocol: string) => http.Agent,
 ): MetricReader {
+  // Loaded only when OTLP is configured: the exporters and their transformer are ~70 modules.
+  const otlpHttp = require('@opentelemetry/exporter-metrics-otlp-http') as typeof import('@opentelemetry/exporter-metrics-otlp-http');
+  const { AggregationTemporalityPreference } = otlpHttp;
   const o = config.otlp;
   const preference =
     o.temporality === 'delta'
@@ -125,8 +124,11 @@ function otlpReader(
     temporalityPreference: preference,
     httpAgentOptions: agentFactory,
   } as ConstructorParameters<typeof OTLPJsonMetricExporter>[0];
-  const exporter =
-    o.protocol === 'http/json' ? new OTLPJsonMetricExporter(options) : new OTLPProtoMetricExporter(options);
+  const Exporter =
+    o.protocol === 'http/json'
+      ? otlpHttp.OTLPMetricExporter
+      : (require('@opentelemetry/exporter-metrics-otlp-proto') as typeof import('@opentelemetry/exporter-metrics-otlp-proto')).OTLPMetricExporter;
+  const exporter = new Exporter(options);
   // Chatpulse's series are all of the synchronous kind, for which both delta and lowmemory mean delta.
   const temporality = o.temporality === 'cumulative' ? 'cumulative' : 'delta';
   return new PeriodicExportingMetricReader({

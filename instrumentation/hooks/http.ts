@@ -83,13 +83,14 @@ export function installHttpHook(recorder: Recorder, config: InstrumentationConfi
     const stream = st.stream;
     if (stream === undefined || stream.isEnded) return;
     if (chunk === undefined || chunk === null || typeof chunk === 'function') return;
-    const now = performance.now();
     switch (st.kind) {
       case KIND_SSE: {
         if (typeof chunk !== 'string' && !(chunk instanceof Uint8Array)) return;
         const text = typeof chunk === 'string' && typeof encoding === 'string' && encoding !== 'utf8' && encoding !== 'utf-8' ? Buffer.from(chunk, encoding as BufferEncoding) : chunk;
         const signals = st.parser!.feed(text, stream.hasToken);
         if (signals === 0) return;
+        // The clock is read only when a signal arrived, not on every write.
+        const now = performance.now();
         if (signals & SIGNAL_TOKEN) stream.firstToken(now);
         if (signals & SIGNAL_AUDIO) stream.firstAudio(now);
         if (signals & SIGNAL_ERROR && !stream.errorCounted) stream.error(classifyErrorPayload(st.parser!.errorData));
@@ -102,14 +103,14 @@ export function installHttpHook(recorder: Recorder, config: InstrumentationConfi
         for (let i = 0; i < text.length; i++) {
           const c = text.charCodeAt(i);
           if (c === 10) {
-            if (st.lineHasContent) return stream.firstToken(now);
+            if (st.lineHasContent) return stream.firstToken(performance.now());
           } else if (c !== 13 && c !== 32 && c !== 9) st.lineHasContent = true;
         }
         return;
       }
       case KIND_AUDIO: {
         const len = typeof chunk === 'string' ? chunk.length : chunk instanceof Uint8Array ? chunk.byteLength : 0;
-        if (len > 0) stream.firstAudio(now);
+        if (len > 0 && !stream.hasAudio) stream.firstAudio(performance.now());
         return;
       }
     }

@@ -21,7 +21,6 @@ export interface SseEventClasses {
 const VALUE_PREFIX = 512;
 /** Longest field name the spec cares about is "retry"/"event"; keep a little slack. */
 const LINE_PREFIX = VALUE_PREFIX + 16;
-const LINE_END = /[\r\n]/g;
 
 export class SseParser {
   /** Data prefix of the first error event seen, for classification. */
@@ -62,17 +61,32 @@ export class SseParser {
       if (text.charCodeAt(pos) === 10) pos += 1;
     }
     const n = text.length;
+    // Next CR at or after pos (n when none): most streams use LF only and never pay for CR.
+    let cr = text.indexOf('\r', pos);
+    if (cr === -1) cr = n;
     while (pos < n) {
-      LINE_END.lastIndex = pos;
-      const m = LINE_END.exec(text);
-      if (m === null) {
+      let end = text.indexOf('\n', pos);
+      if (end === -1) end = n;
+      if (cr < pos) {
+        cr = text.indexOf('\r', pos);
+        if (cr === -1) cr = n;
+      }
+      if (cr < end) end = cr;
+      if (end === n) {
         this.appendPartial(text, pos, n);
         break;
       }
-      const end = m.index;
-      this.appendPartial(text, pos, end);
-      signals |= this.endLine();
-      if (text.charCodeAt(end) === 13) {
+      if (this.line === '' && !this.lineTruncated) {
+        // The whole line is in this chunk: read it in place, no copy.
+        signals |= this.fieldLine(text, pos, end);
+      } else {
+        this.appendPartial(text, pos, end);
+        const line = this.line;
+        this.line = '';
+        this.lineTruncated = false;
+        signals |= this.fieldLine(line, 0, line.length);
+      }
+      if (end === cr) {
         if (end + 1 < n) pos = text.charCodeAt(end + 1) === 10 ? end + 2 : end + 1;
         else {
           this.afterCR = true;
@@ -107,24 +121,29 @@ export class SseParser {
     } else this.line += from === 0 && to === text.length ? text : text.slice(from, to);
   }
 
-  private endLine(): number {
-    const line = this.line;
-    this.line = '';
-    this.lineTruncated = false;
-    if (line.length === 0) return this.dispatch();
-    if (line.charCodeAt(0) === 58 /* ':' comment */) return 0;
-    const colon = line.indexOf(':');
-    const field = colon === -1 ? line : line.slice(0, colon);
-    let value = colon === -1 ? '' : line.slice(colon + 1);
-    if (value.charCodeAt(0) === 32) value = value.slice(1);
-    if (field === 'data') {
-      if (this.data.length < VALUE_PREFIX) {
-        this.data += (this.hasData ? '\n' : '') + value.slice(0, VALUE_PREFIX - this.data.length);
-      }
-      this.hasData = true;
-    } else if (field === 'event') {
-      this.eventType = value;
+  /** One complete line, text[start, end): a blank line dispatches; `data` and `event` are kept. */
+  private fieldLine(text: string, start: number, end: number): number {
+    if (start === end) return this.dispatch();
+    const c0 = text.charCodeAt(start);
+    if (c0 === 58 /* ':' comment */) return 0;
+    // Only `data` and `event` matter here; `id`, `retry` and unknown fields are ignored.
+    let valueStart: number;
+    if (c0 === 100 /* d */ && text.startsWith('data', start) && (end === start + 4 || text.charCodeAt(start + 4) === 58)) {
+      valueStart = start + 5;
+    } else if (c0 === 101 /* e */ && text.startsWith('event', start) && (end === start + 5 || text.charCodeAt(start + 5) === 58)) {
+      valueStart = start + 6;
+    } else return 0;
+    if (valueStart > end) valueStart = end;
+    else if (text.charCodeAt(valueStart) === 32 && valueStart < end) valueStart++;
+    if (c0 === 101) {
+      this.eventType = text.slice(valueStart, Math.min(end, valueStart + VALUE_PREFIX));
+      return 0;
     }
+    if (this.data.length < VALUE_PREFIX) {
+      const value = text.slice(valueStart, Math.min(end, valueStart + VALUE_PREFIX - this.data.length));
+      this.data = this.hasData ? `${this.data}\n${value}` : value;
+    }
+    this.hasData = true;
     return 0;
   }
 
@@ -145,9 +164,17 @@ export class SseParser {
     }
     if (type !== '' && c.ignored.has(type)) return 0;
     // OpenAI-style end-of-stream sentinel, and empty keepalive events, are not tokens.
-    if (data === '[DONE]' || data.trim() === '') return 0;
+    if (data === '[DONE]' || isBlank(data)) return 0;
     return SIGNAL_TOKEN;
   }
+}
+
+function isBlank(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c !== 32 && c !== 9 && c !== 10 && c !== 13) return false;
+  }
+  return true;
 }
 
 function latin1(bytes: Uint8Array): string {
