@@ -47,6 +47,9 @@ function frameKey(cf) {
 function shortUrl(url) {
   if (!url) return '';
   const u = url.replace(/^file:\/\//, '');
+  // throughput.js runs Chatpulse from a private copy of dist/ in a temp directory.
+  const snap = /[\\/]chatpulse-bench-[^\\/]+[\\/](dist[\\/].*)$/.exec(u);
+  if (snap) return snap[1];
   const i = u.indexOf('node_modules/');
   if (i !== -1) return u.slice(i + 'node_modules/'.length);
   const root = path.resolve(__dirname, '..') + path.sep;

@@ -192,6 +192,12 @@ function parseString(n) {
   for (let i = 0; i < n; i++) x += parser.feed(TOKEN_EVENTS[i % 10]);
   return x;
 }
+// Since the parser learned to skip chunks once the stream's first token is known (feed(chunk, true)).
+function parseStringTokenSeen(n) {
+  let x = 0;
+  for (let i = 0; i < n; i++) x += parser.feed(TOKEN_EVENTS[i % 10], true);
+  return x;
+}
 function parseBuffer(n) {
   let x = 0;
   for (let i = 0; i < n; i++) x += parser.feed(TOKEN_BUFFERS[i % 10]);
@@ -242,7 +248,13 @@ function parseStream(n) {
   let x = 0;
   for (let i = 0; i < n; i++) {
     const p = new SseParser(config.sse); // one parser per response, as the hook allocates it
-    for (let j = 0; j < STREAM_WRITES.length; j++) x += p.feed(STREAM_WRITES[j]);
+    // As the hook calls it: tokenSeen once a token was signalled (ignored by parsers without the skip).
+    let seen = false;
+    for (let j = 0; j < STREAM_WRITES.length; j++) {
+      const s = p.feed(STREAM_WRITES[j], seen);
+      if (s & 1) seen = true;
+      x += s;
+    }
   }
   return x;
 }
@@ -297,6 +309,7 @@ const CASES = [
   { group: 'chunk', name: 'baseline (loop, no parsing)', fn: chunkBaseline, baseline: true },
   { group: 'chunk', name: 'SseParser.feed(string token event)', fn: parseString, chatpulse: true },
   { group: 'chunk', name: 'SseParser.feed(Buffer token event)', fn: parseBuffer },
+  { group: 'chunk', name: 'SseParser.feed(string token event, tokenSeen=true)', fn: parseStringTokenSeen },
   { group: 'chunk', name: '(candidate fast-path check, string)', fn: fastPathCheck },
   { group: 'chunk', name: '(candidate fast-path check, Buffer)', fn: fastPathCheckBuffer },
   { group: 'sse-stream', name: 'baseline (loop over the 12 writes)', fn: streamWritesBaseline, baseline: true },
@@ -357,7 +370,8 @@ async function main() {
   }
   const out = [];
   const fmt = (ns) => (ns >= 10_000 ? `${(ns / 1000).toFixed(1)} µs` : `${ns.toFixed(0)} ns`);
-  console.log(`node ${process.version}, ${opts.rounds} interleaved rounds, ~${opts.ms} ms per case per round\n`);
+  const prov = require('./lib/provenance').provenance();
+  console.log(`node ${process.version}, ${opts.rounds} interleaved rounds, ~${opts.ms} ms per case per round; commit ${prov.commit}${prov.instrumentationDirty ? ' (+ uncommitted instrumentation changes)' : ''}, dist ${prov.distHash} built ${prov.distBuiltAt}\n`);
   for (const group of Object.keys(GROUP_TITLE)) {
     const cases = CASES.filter((c) => c.group === group);
     const base = cases.find((c) => c.baseline);

@@ -38,15 +38,19 @@ const { installCleanup, startServer, forkTracked, procCpuSeconds, machineBusySec
 const ROOT = path.resolve(__dirname, '..');
 const SERVER = path.join(__dirname, 'sse-server.js');
 const LOADGEN = path.join(__dirname, 'loadgen.js');
-const REGISTER = path.join(ROOT, 'dist', 'instrumentation', 'register.js');
+// The build under test. main() points this at a private copy of dist/ taken when the run starts, so
+// that a `npm run build` by someone else during the run cannot change the code half-way.
+let DIST = path.join(ROOT, 'dist');
+let REGISTER = path.join(DIST, 'instrumentation', 'register.js');
 const STREAM_PATH = '/api/chat/stream';
 
 function usage() {
   return `usage: node bench/throughput.js [--rounds N=5] [--duration S=5] [--warmup S=2] [--connections C=16]
                                 [--variants uninstrumented,chatpulse,otel-auto] [--json out.json] [--seed N]
-                                [--max-background CORES=0.25] [--retries N=1] [--wait-quiet S=20]
+                                [--max-background CORES=0.25] [--retries N=1] [--wait-quiet S=20] [--budget S=240]
                                 [--mode sequential|sliced] [--slice-ms MS=250]
                                 [--cpu-prof VARIANT,... [--profile-dir DIR]]   # profile these variants' servers
+                                [--ref-dist DIR]   # adds variant chatpulse-ref: DIR/instrumentation/register.js (another build)
                                 [--profile chatpulse|otel-auto|uninstrumented [--profile-dir DIR]]`;
 }
 
@@ -64,6 +68,8 @@ function parseArgs(argv) {
     maxBackground: 0.25,
     retries: 1,
     waitQuiet: 20,
+    budget: 240,
+    refDist: undefined,
     mode: 'sequential',
     cpuProf: [],
     sliceMs: 250,
@@ -91,6 +97,8 @@ function parseArgs(argv) {
     else if (a === '--max-background') o.maxBackground = Number(next());
     else if (a === '--retries') o.retries = Math.max(0, Math.floor(Number(next())));
     else if (a === '--wait-quiet') o.waitQuiet = Math.max(0, Number(next()));
+    else if (a === '--budget') o.budget = Math.max(0, Number(next()));
+    else if (a === '--ref-dist') o.refDist = path.resolve(next());
     else if (a === '--mode') o.mode = next();
     else if (a === '--cpu-prof') o.cpuProf = next().split(',').map((x) => x.trim()).filter(Boolean);
     else if (a === '--slice-ms') o.sliceMs = num();
@@ -113,7 +121,11 @@ function chatpulseExperiment(label, file) {
     command: `node --require ./bench/experiments/${file} bench/sse-server.js`,
     prometheus: true,
     nodeArgs: () => ['--require', preload],
-    env: (promPort) => ({ OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1', OTEL_EXPORTER_PROMETHEUS_PORT: String(promPort) }),
+    env: (promPort) => ({
+      CHATPULSE_BENCH_DIST: DIST,
+      OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
+      OTEL_EXPORTER_PROMETHEUS_PORT: String(promPort),
+    }),
     recorded: /^chatbot_streams_total\{[^}]*http_route="\/api\/chat\/stream"[^}]*\} (\S+)/gm,
   };
 }
@@ -316,6 +328,8 @@ function runLoad(ports, opts, onMeasureStart) {
   });
 }
 
+class ServerDied extends Error {}
+
 /** Starts a fresh server of one variant: ready, Prometheus answering, one stream validated. */
 async function startVariant(variantName, { cpuProfDir, cpuProfName } = {}) {
   const v = VARIANTS[variantName];
@@ -384,6 +398,17 @@ async function loadVariants(handles, opts) {
     onStart,
   );
   for (const h of handles) await h.scraper?.stop();
+  // A server that died during the window (crash, or killed from outside) invalidates the measurement.
+  for (const h of handles) {
+    const c = h.server.child;
+    const i = handles.indexOf(h);
+    if (c.exitCode !== null || c.signalCode !== null || Number.isNaN(first.servers[i]) || Number.isNaN(last.servers[i])) {
+      throw new ServerDied(
+        `${h.name} server (pid ${c.pid}) exited during the measurement (code ${c.exitCode}, signal ${c.signalCode})\n` +
+          `stderr: ${h.server.stderr().slice(-2000)}`,
+      );
+    }
+  }
   const wall = (last.at - first.at) / 1000;
   const serversCpu = handles.map((h, i) => last.servers[i] - first.servers[i]);
   const loadgenCpuSeconds = last.loadgen - first.loadgen;
@@ -481,14 +506,23 @@ async function measureQuietly(variant, opts, round) {
   let best;
   for (let attempt = 0; attempt <= opts.retries; attempt++) {
     await waitForQuiet(opts);
-    const res = await measure(variant, opts, profiling(variant, opts, round));
+    let res;
+    try {
+      res = await measure(variant, opts, profiling(variant, opts, round));
+    } catch (err) {
+      if (!(err instanceof ServerDied) || attempt >= opts.retries) throw err;
+      process.stderr.write(`  ${err.message.split('\n')[0]}; measuring again\n`);
+      continue;
+    }
     res.attempts = attempt + 1;
     if (best === undefined || res.backgroundCores < best.backgroundCores) best = res;
     if (res.backgroundCores <= opts.maxBackground) break;
+    const again = attempt < opts.retries && budgetLeft();
     process.stderr.write(
       `  ${variant}: other processes used ${f2(res.backgroundCores)} cores during the window` +
-        (attempt < opts.retries ? ', measuring again\n' : ', keeping the quietest attempt\n'),
+        (again ? ', measuring again\n' : ', keeping the quietest attempt\n'),
     );
+    if (!again) break;
   }
   best.noisy = best.backgroundCores > opts.maxBackground;
   return best;
@@ -498,22 +532,43 @@ async function measureSlicedQuietly(variants, opts, round) {
   let best;
   for (let attempt = 0; attempt <= opts.retries; attempt++) {
     await waitForQuiet(opts);
-    const byName = await measureSliced(variants, opts, round);
+    let byName;
+    try {
+      byName = await measureSliced(variants, opts, round);
+    } catch (err) {
+      if (!(err instanceof ServerDied) || attempt >= opts.retries) throw err;
+      process.stderr.write(`  ${err.message.split('\n')[0]}; measuring the round again\n`);
+      continue;
+    }
     const bg = byName[variants[0]].backgroundCores;
     if (best === undefined || bg < best.bg) best = { bg, byName };
     if (bg <= opts.maxBackground) break;
+    const again = attempt < opts.retries && budgetLeft();
     process.stderr.write(
       `  other processes used ${f2(bg)} cores during the window` +
-        (attempt < opts.retries ? ', measuring the round again\n' : ', keeping the quietest attempt\n'),
+        (again ? ', measuring the round again\n' : ', keeping the quietest attempt\n'),
     );
+    if (!again) break;
   }
   for (const r of Object.values(best.byName)) r.noisy = r.backgroundCores > opts.maxBackground;
   return best.byName;
 }
 
 /** Waits (at most --wait-quiet seconds) until the rest of the machine uses at most --max-background cores. */
+/**
+ * Waiting and retries may use whatever the plain measurements leave of --budget seconds (default
+ * 240: a default run stays within ~4 minutes even on a busy machine); past it, measure at once.
+ */
+const extra = { deadline: Infinity };
+function startBudget(opts) {
+  const n = opts.variants.length;
+  const perRound = opts.mode === 'sliced' ? opts.warmup + n * opts.duration + 2 * n : n * (opts.warmup + opts.duration + 2);
+  extra.deadline = Date.now() + Math.max(0, opts.budget - opts.rounds * perRound) * 1000;
+}
+const budgetLeft = () => Date.now() < extra.deadline;
+
 async function waitForQuiet(opts) {
-  const until = Date.now() + opts.waitQuiet * 1000;
+  const until = Math.min(Date.now() + opts.waitQuiet * 1000, extra.deadline);
   let waited = false;
   for (;;) {
     const m0 = machineBusySeconds();
@@ -652,10 +707,33 @@ async function profile(opts) {
   }
 }
 
+/** Copies dist/ to a private directory (node_modules linked) and runs Chatpulse from there. */
+function snapshotDist() {
+  const dir = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'chatpulse-bench-'));
+  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  fs.cpSync(path.join(ROOT, 'dist'), path.join(dir, 'dist'), { recursive: true, preserveTimestamps: true });
+  fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
+  DIST = path.join(dir, 'dist');
+  REGISTER = path.join(DIST, 'instrumentation', 'register.js');
+}
+
 async function main() {
   installCleanup();
   const opts = parseArgs(process.argv.slice(2));
   if (!fs.existsSync(REGISTER)) throw new Error(`${REGISTER} is missing: run \`npm run build\` first (npm run bench does)`);
+  snapshotDist();
+  if (opts.refDist) {
+    // Another build of Chatpulse (e.g. of an earlier commit: git archive <rev> | tar -x -C DIR, link
+    // node_modules, tsc -p tsconfig.build.json) as variant chatpulse-ref, to compare before/after a change.
+    const reg = path.join(opts.refDist, 'instrumentation', 'register.js');
+    if (!fs.existsSync(reg)) throw new Error(`--ref-dist: ${reg} does not exist`);
+    VARIANTS['chatpulse-ref'] = {
+      ...VARIANTS.chatpulse,
+      label: 'chatpulse-ref',
+      command: `node --require ${reg} bench/sse-server.js`,
+      nodeArgs: () => ['--require', reg],
+    };
+  }
   for (const v of opts.variants) if (!VARIANTS[v]) throw new Error(`unknown variant ${v}\n${usage()}`);
   if (opts.variants.includes('otel-auto') || opts.profile === 'otel-auto') {
     try {
@@ -667,6 +745,9 @@ async function main() {
   if (opts.profile) return profile(opts);
 
   const random = makeRandom(opts.seed);
+  startBudget(opts);
+  const atStart = require('./lib/provenance').provenance(DIST);
+  console.log(`code: commit ${atStart.commit}${atStart.instrumentationDirty ? ' + uncommitted instrumentation changes' : ''}, dist ${atStart.distHash} built ${atStart.distBuiltAt}`);
   const rounds = [];
   const t0 = Date.now();
   console.log(
@@ -722,8 +803,13 @@ async function main() {
     console.log(`\nchatpulse throughput ratio ${f3(target)} (target ≥ 0.97): ${target >= 0.97 ? 'met' : 'NOT met'}`);
   }
   if (opts.json) {
+    const atEnd = require('./lib/provenance').provenance();
+    if (atEnd.distHash !== atStart.distHash) {
+      process.stderr.write('note: dist/ was rebuilt during the run; the run used its copy taken at the start\n');
+    }
     const out = {
-      ...require('./lib/provenance').provenance(),
+      ...atStart,
+      distHashAtEnd: atEnd.distHash,
       options: opts,
       commands: Object.fromEntries(opts.variants.map((v) => [v, VARIANTS[v].command])),
       summary,

@@ -10,8 +10,12 @@
  * neither the line regex nor any string building. Anything else takes the full parser.
  *   node --require ./bench/experiments/sse-fastpath.js bench/sse-server.js
  */
-require('../../dist/instrumentation/register.js');
-const { SseParser, SIGNAL_TOKEN } = require('../../dist/instrumentation/streams/sse-parser.js');
+const path = require('node:path');
+
+// throughput.js runs a private copy of dist/ (CHATPULSE_BENCH_DIST); standalone, the repository's.
+const DIST = process.env.CHATPULSE_BENCH_DIST ?? path.join(__dirname, '..', '..', 'dist');
+require(path.join(DIST, 'instrumentation', 'register.js'));
+const { SseParser, SIGNAL_TOKEN } = require(path.join(DIST, 'instrumentation', 'streams', 'sse-parser.js'));
 
 const fullFeed = SseParser.prototype.feed;
 

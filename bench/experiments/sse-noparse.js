@@ -5,8 +5,12 @@
  * between this variant and `chatpulse` is what SSE parsing costs inside the real server.
  *   node --require ./bench/experiments/sse-noparse.js bench/sse-server.js
  */
-require('../../dist/instrumentation/register.js');
-const { SseParser, SIGNAL_TOKEN } = require('../../dist/instrumentation/streams/sse-parser.js');
+const path = require('node:path');
+
+// throughput.js runs a private copy of dist/ (CHATPULSE_BENCH_DIST); standalone, the repository's.
+const DIST = process.env.CHATPULSE_BENCH_DIST ?? path.join(__dirname, '..', '..', 'dist');
+require(path.join(DIST, 'instrumentation', 'register.js'));
+const { SseParser, SIGNAL_TOKEN } = require(path.join(DIST, 'instrumentation', 'streams', 'sse-parser.js'));
 
 SseParser.prototype.feed = function feedStub() {
   return SIGNAL_TOKEN;

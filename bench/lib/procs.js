@@ -131,7 +131,12 @@ function machineBusySeconds() {
 /** utime + stime of a process (all its threads), in seconds, from /proc/<pid>/stat. */
 function procCpuSeconds(pid) {
   ticksPerSecond();
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  let stat;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return NaN; // the process is gone
+  }
   // Field 2 (comm) may contain spaces; everything after the last ')' is space-separated.
   const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // rest[0] is field 3 (state); utime and stime are fields 14 and 15.
