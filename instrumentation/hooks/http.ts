@@ -8,7 +8,7 @@ import { KIND_AUDIO, KIND_NDJSON, KIND_NONE, KIND_SSE, streamKindOf, type Stream
 import { classifyErrorPayload } from '../streams/error-classifier';
 import { SIGNAL_AUDIO, SIGNAL_ERROR, SIGNAL_TOKEN, SseParser } from '../streams/sse-parser';
 import { TrackedStream } from '../streams/tracked-stream';
-import { isInternalServer, isUntracked } from './internal-server';
+import { isInternalServer } from './internal-server';
 import { reportSuppressed, safely } from './safely';
 
 const REQUEST_START = 'http.server.request.start';
@@ -18,6 +18,8 @@ const kState = Symbol.for('chatpulse.http.request');
 class RequestState {
   kind: StreamKind = KIND_NONE;
   classified = false;
+  /** Set by untrackResponse(): Chatpulse's own event streams are not chatbot streams. */
+  untracked = false;
   closed = false;
   route: RouteSeries | undefined;
   stream: TrackedStream | undefined;
@@ -122,7 +124,7 @@ export function installHttpHook(recorder: Recorder, config: InstrumentationConfi
     // 2xx streams, and 5xx ones (a stream the server failed); redirects and client errors are not streams.
     if (status < 200 || (status >= 300 && status < 500)) return;
     const kind = streamKindOf(contentTypeFromArgs(args, res));
-    if (kind === KIND_NONE || isUntracked(res)) return;
+    if (kind === KIND_NONE || st.untracked) return;
     st.kind = kind;
     st.route = recorder.route(routeTemplate(res.req));
     st.stream = new TrackedStream(recorder, st.route, st.startedAt);

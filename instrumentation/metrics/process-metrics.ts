@@ -52,7 +52,8 @@ export class ProcessSampler {
   private cachedAt = -Infinity;
 
   constructor(private readonly minIntervalMs = 1000) {
-    this.eld = monitorEventLoopDelay({ resolution: 10 });
+    // 20 ms sampling: finer costs the host measurable CPU for no better p99 at this scale.
+    this.eld = monitorEventLoopDelay({ resolution: 20 });
     this.eld.enable();
   }
 
