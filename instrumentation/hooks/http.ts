@@ -44,9 +44,9 @@ export function routeTemplate(req: IncomingMessage | undefined): string | undefi
   return ((req as { baseUrl?: string }).baseUrl ?? '') + path;
 }
 
-function contentTypeFromArgs(args: IArguments, res: ServerResponse): unknown {
+function contentTypeFromArgs(a1: unknown, a2: unknown, res: ServerResponse): unknown {
   // writeHead(status[, statusMessage][, headers]); headers may be an object or a flat/nested array.
-  const headers = typeof args[1] === 'string' ? args[2] : args[1];
+  const headers = typeof a1 === 'string' ? a2 : a1;
   if (headers !== null && typeof headers === 'object') {
     if (Array.isArray(headers)) {
       const flat = Array.isArray(headers[0]) ? (headers as unknown[][]).flat() : headers;
@@ -118,12 +118,12 @@ export function installHttpHook(recorder: Recorder, config: InstrumentationConfi
     }
   }
 
-  function classify(res: PatchedResponse, st: RequestState, args: IArguments): void {
+  function classify(res: PatchedResponse, st: RequestState, a0: unknown, a1: unknown, a2: unknown): void {
     st.classified = true;
-    const status = typeof args[0] === 'number' ? args[0] : res.statusCode;
+    const status = typeof a0 === 'number' ? a0 : res.statusCode;
     // 2xx streams, and 5xx ones (a stream the server failed); redirects and client errors are not streams.
     if (status < 200 || (status >= 300 && status < 500)) return;
-    const kind = streamKindOf(contentTypeFromArgs(args, res));
+    const kind = streamKindOf(contentTypeFromArgs(a1, a2, res));
     if (kind === KIND_NONE || st.untracked) return;
     st.kind = kind;
     st.route = recorder.route(routeTemplate(res.req));
@@ -131,12 +131,18 @@ export function installHttpHook(recorder: Recorder, config: InstrumentationConfi
     if (kind === KIND_SSE) st.parser = new SseParser(config.sse);
   }
 
-  function writeHead(this: PatchedResponse) {
+  function writeHead(this: PatchedResponse, a0: unknown, a1: unknown, a2: unknown) {
     // Classify only after the original accepted the headers: a writeHead that throws (bad
     // headers) is followed by an error response, which is not a stream.
     const ret = origWriteHead.apply(this, arguments as unknown as Parameters<typeof origWriteHead>);
     const st = this[kState];
-    if (st !== undefined && !st.classified) safely(classify, this, st, arguments);
+    if (st !== undefined && !st.classified) {
+      try {
+        classify(this, st, a0, a1, a2);
+      } catch (err) {
+        reportSuppressed(err);
+      }
+    }
     return ret;
   }
 
