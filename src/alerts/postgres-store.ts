@@ -105,6 +105,7 @@ export class PostgresStore implements AlertStore {
   readonly kind = 'postgres' as const;
   readonly durable = true;
   private readonly pool: Pool;
+  private readonly onConnectionError: ((err: Error) => void) | undefined;
   private readonly schema: string | undefined;
 
   constructor(o: PostgresStoreOptions) {
@@ -124,6 +125,7 @@ export class PostgresStore implements AlertStore {
       ...(o.schema !== undefined ? { options: `-c search_path=${quoteIdent(o.schema)}` } : {}),
     };
     this.pool = new Pool(config);
+    this.onConnectionError = o.onPoolError;
     // An idle client's error (server restart) must not crash the process.
     this.pool.on('error', (err) => o.onPoolError?.(err));
   }
@@ -161,8 +163,9 @@ export class PostgresStore implements AlertStore {
       let broken = false;
       // A checked-out client emits 'error' when its connection dies (the pool only listens to idle
       // ones); unhandled, that would crash the host app. The pending query rejects anyway.
-      const onError = () => {
+      const onError = (err: Error) => {
         broken = true;
+        this.onConnectionError?.(err);
       };
       client.on('error', onError);
       try {
