@@ -163,6 +163,7 @@ export class Recorder {
   readonly dbDuration: Histogram;
 
   private readonly routes = new Map<string, RouteSeries>();
+  private readonly activeByMethod = new Map<string, Series<number>>();
   private overflowRoute: RouteSeries | undefined;
   private readonly cacheSeries = new Map<string, { hit: Series<number>; miss: Series<number> }>();
   private listeners: RecorderListener[] = [];
@@ -204,12 +205,22 @@ export class Recorder {
     return rs;
   }
 
+  /** Active-request series by method, resolved once: the per-request path allocates nothing. */
+  private activeSeries(method: string): Series<number> {
+    let s = this.activeByMethod.get(method);
+    if (s === undefined) {
+      s = this.httpActive.get(method, () => ({ [ATTR.HTTP_METHOD]: method }));
+      this.activeByMethod.set(method, s);
+    }
+    return s;
+  }
+
   requestStarted(method: string): void {
-    this.httpActive.get(method, () => ({ [ATTR.HTTP_METHOD]: method })).value += 1;
+    this.activeSeries(method).value += 1;
   }
 
   requestFinished(method: string, route: RouteSeries, status: number, seconds: number): void {
-    this.httpActive.get(method, () => ({ [ATTR.HTTP_METHOD]: method })).value -= 1;
+    this.activeSeries(method).value -= 1;
     const key = status * 1024 + (METHOD_INDEX.get(method) ?? KNOWN_METHODS.length);
     let s = route.http.get(key);
     if (s === undefined) {

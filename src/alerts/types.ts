@@ -48,9 +48,8 @@ export const ALLOWED_FROM: Readonly<Record<Action, readonly AlertStatus[]>> = Ob
   resolve: Object.freeze(['firing', 'acknowledged'] as AlertStatus[]),
 });
 
-/** One alert, open or resolved (history is kept). Timestamps are ISO 8601. */
-export interface AlertRecord {
-  readonly id: string;
+/** What defines an alert, whoever raised it: the evaluator, Alertmanager, or the store's record. */
+export interface AlertContent {
   /** Stable hash of the rule id and its grouping labels; Alertmanager alerts keep their own. */
   readonly fingerprint: string;
   readonly ruleId: string;
@@ -62,6 +61,11 @@ export interface AlertRecord {
   readonly labels: Readonly<Record<string, string>>;
   /** The value that breached (an error count, seconds, a KPI value), when there is one. */
   readonly value: number | null;
+}
+
+/** One alert, open or resolved (history is kept). Timestamps are ISO 8601. */
+export interface AlertRecord extends AlertContent {
+  readonly id: string;
   readonly status: AlertStatus;
   readonly firedAt: string;
   /** Last evaluation (or Alertmanager notification) that still saw the condition. */
@@ -91,16 +95,7 @@ export interface TransitionRecord {
 }
 
 /** What the evaluator or the Alertmanager receiver wants to fire. */
-export interface NewAlert {
-  readonly fingerprint: string;
-  readonly ruleId: string;
-  readonly origin: AlertOrigin;
-  readonly severity: Severity;
-  readonly category: Category;
-  readonly title: string;
-  readonly description: string;
-  readonly labels: Readonly<Record<string, string>>;
-  readonly value: number | null;
+export interface NewAlert extends AlertContent {
   /** Epoch ms. */
   readonly firedAt: number;
 }

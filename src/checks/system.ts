@@ -79,6 +79,21 @@ function scheduling(label: string, o: SystemCheckCommon) {
   return { component: 'system', required: c.required, intervalMs: c.intervalMs, timeoutMs: c.timeoutMs };
 }
 
+/** The outcome of a ratio graded against warn/fail (memory and CPU share one shape). */
+function utilization(ratio: number, t: Thresholds, problem: string, details: Record<string, unknown>): Outcome {
+  const status = gradeHigh(ratio, t);
+  return {
+    measurement: 'utilization',
+    status,
+    value: round(ratio, 4),
+    unit: 'ratio',
+    display: percent(ratio),
+    threshold: `<${percent(t.warn)}`,
+    ...(status !== 'pass' ? { message: problem } : {}),
+    details,
+  };
+}
+
 /** RSS against the container's memory limit (cgroup v2/v1), else total memory. */
 export function memoryCheck(options: Graded = {}): DependencyCheck {
   const t = thresholds('memoryCheck', SYSTEM_DEFAULTS.memory, options.thresholds, 'high');
@@ -91,24 +106,14 @@ export function memoryCheck(options: Graded = {}): DependencyCheck {
       // Read each run: a container's limit can be changed in place.
       const limit = memoryLimitBytes();
       const ratio = mem.rss / limit;
-      const status = gradeHigh(ratio, t);
-      return {
-        measurement: 'utilization',
-        status,
-        value: round(ratio, 4),
-        unit: 'ratio',
-        display: percent(ratio),
-        threshold: `<${percent(t.warn)}`,
-        ...(status !== 'pass' ? { message: `RSS ${bytes(mem.rss)} is ${percent(ratio)} of the ${bytes(limit)} limit` } : {}),
-        details: {
-          rssBytes: mem.rss,
-          limitBytes: limit,
-          heapUsedBytes: mem.heapUsed,
-          heapTotalBytes: mem.heapTotal,
-          externalBytes: mem.external,
-          thresholds: t,
-        },
-      };
+      return utilization(ratio, t, `RSS ${bytes(mem.rss)} is ${percent(ratio)} of the ${bytes(limit)} limit`, {
+        rssBytes: mem.rss,
+        limitBytes: limit,
+        heapUsedBytes: mem.heapUsed,
+        heapTotalBytes: mem.heapTotal,
+        externalBytes: mem.external,
+        thresholds: t,
+      });
     },
   };
 }
@@ -136,23 +141,13 @@ export function cpuCheck(options: Graded = {}): DependencyCheck {
       lastAt = now;
       const capacity = cpuCapacity();
       const ratio = elapsedUs > 0 ? Math.max(0, usedUs / (elapsedUs * capacity.cpus)) : 0;
-      const status = gradeHigh(ratio, t);
-      return {
-        measurement: 'utilization',
-        status,
-        value: round(ratio, 4),
-        unit: 'ratio',
-        display: percent(ratio),
-        threshold: `<${percent(t.warn)}`,
-        ...(status !== 'pass' ? { message: `CPU ${percent(ratio)} of ${capacity.cpus} CPU(s) over the last ${Math.round(elapsedUs / 1e6)} s` } : {}),
-        details: {
-          cpus: capacity.cpus,
-          cpuLimitSource: capacity.source,
-          windowMs: round(elapsedUs / 1000, 0),
-          usedCpuMs: round(usedUs / 1000, 0),
-          thresholds: t,
-        },
-      };
+      return utilization(ratio, t, `CPU ${percent(ratio)} of ${capacity.cpus} CPU(s) over the last ${Math.round(elapsedUs / 1e6)} s`, {
+        cpus: capacity.cpus,
+        cpuLimitSource: capacity.source,
+        windowMs: round(elapsedUs / 1000, 0),
+        usedCpuMs: round(usedUs / 1000, 0),
+        thresholds: t,
+      });
     },
   };
 }
