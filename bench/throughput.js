@@ -51,6 +51,7 @@ function usage() {
                                 [--mode sequential|sliced] [--slice-ms MS=250]
                                 [--cpu-prof VARIANT,... [--profile-dir DIR]]   # profile these variants' servers
                                 [--ref-dist DIR]   # adds variant chatpulse-ref: DIR/instrumentation/register.js (another build)
+                                [--ref NAME=DIR]   # adds variant NAME the same way (repeatable: several builds in one run)
                                 [--profile chatpulse|otel-auto|uninstrumented [--profile-dir DIR]]`;
 }
 
@@ -70,6 +71,7 @@ function parseArgs(argv) {
     waitQuiet: 20,
     budget: 240,
     refDist: undefined,
+    refs: [],
     mode: 'sequential',
     cpuProf: [],
     sliceMs: 250,
@@ -99,6 +101,12 @@ function parseArgs(argv) {
     else if (a === '--wait-quiet') o.waitQuiet = Math.max(0, Number(next()));
     else if (a === '--budget') o.budget = Math.max(0, Number(next()));
     else if (a === '--ref-dist') o.refDist = path.resolve(next());
+    else if (a === '--ref') {
+      const v = next();
+      const eq = v.indexOf('=');
+      if (eq <= 0 || eq === v.length - 1) throw new Error(`--ref must be NAME=DIR, got ${v}\n${usage()}`);
+      o.refs.push({ name: v.slice(0, eq), dir: path.resolve(v.slice(eq + 1)) });
+    }
     else if (a === '--mode') o.mode = next();
     else if (a === '--cpu-prof') o.cpuProf = next().split(',').map((x) => x.trim()).filter(Boolean);
     else if (a === '--slice-ms') o.sliceMs = num();
@@ -722,14 +730,16 @@ async function main() {
   const opts = parseArgs(process.argv.slice(2));
   if (!fs.existsSync(REGISTER)) throw new Error(`${REGISTER} is missing: run \`npm run build\` first (npm run bench does)`);
   snapshotDist();
-  if (opts.refDist) {
-    // Another build of Chatpulse (e.g. of an earlier commit: git archive <rev> | tar -x -C DIR, link
-    // node_modules, tsc -p tsconfig.build.json) as variant chatpulse-ref, to compare before/after a change.
-    const reg = path.join(opts.refDist, 'instrumentation', 'register.js');
-    if (!fs.existsSync(reg)) throw new Error(`--ref-dist: ${reg} does not exist`);
-    VARIANTS['chatpulse-ref'] = {
+  // Other builds of Chatpulse (e.g. of an earlier commit: git archive <rev> | tar -x -C DIR, link
+  // node_modules, tsc -p tsconfig.build.json), to compare before/after a change in one run.
+  const refs = opts.refDist ? [{ name: 'chatpulse-ref', dir: opts.refDist }, ...opts.refs] : opts.refs;
+  for (const { name, dir } of refs) {
+    if (VARIANTS[name]) throw new Error(`--ref ${name}: a variant of that name already exists`);
+    const reg = path.join(dir, 'instrumentation', 'register.js');
+    if (!fs.existsSync(reg)) throw new Error(`--ref ${name}: ${reg} does not exist`);
+    VARIANTS[name] = {
       ...VARIANTS.chatpulse,
-      label: 'chatpulse-ref',
+      label: name,
       command: `node --require ${reg} bench/sse-server.js`,
       nodeArgs: () => ['--require', reg],
     };
