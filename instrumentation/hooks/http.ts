@@ -1,5 +1,5 @@
 import * as dc from 'node:diagnostics_channel';
-import { ServerResponse, type IncomingMessage } from 'node:http';
+import { OutgoingMessage, ServerResponse, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { InstrumentationConfig } from '../config/env';
 import { normalizeMethod, type Recorder, type RouteSeries } from '../metrics/recorder';
@@ -9,18 +9,29 @@ import { classifyErrorPayload } from '../streams/error-classifier';
 import { SIGNAL_AUDIO, SIGNAL_ERROR, SIGNAL_TOKEN, SseParser } from '../streams/sse-parser';
 import { TrackedStream } from '../streams/tracked-stream';
 import { isInternalServer } from './internal-server';
-import { reportSuppressed, safely } from './safely';
+import { reportSuppressed } from './safely';
 
 const REQUEST_START = 'http.server.request.start';
+const RESPONSE_FINISH = 'http.server.response.finish';
 const kState = Symbol.for('chatpulse.http.request');
+const kSocketRequests = Symbol.for('chatpulse.http.socket-requests');
 
-/** What we know of one in-flight request; lives as a symbol property on its ServerResponse. */
+/**
+ * What we know of one in-flight request; lives as a symbol property on its ServerResponse.
+ *
+ * Why it carries request, response and socket: Node and Express give each request's objects maps
+ * that V8 has not seen before, so the first read of a property on them from our code usually misses
+ * the megamorphic inline cache and costs a runtime call (`node bench/ic-misses.js`). The hook reads
+ * what it needs from the diagnostics-channel messages and its own arguments instead.
+ */
 class RequestState {
   kind: StreamKind = KIND_NONE;
   classified = false;
   /** Set by untrackResponse(): Chatpulse's own event streams are not chatbot streams. */
   untracked = false;
   closed = false;
+  /** Status code passed to writeHead (0 until headers are written). */
+  status = 0;
   route: RouteSeries | undefined;
   stream: TrackedStream | undefined;
   parser: SseParser | undefined;
@@ -30,9 +41,15 @@ class RequestState {
   constructor(
     readonly startedAt: number,
     readonly method: string,
-    readonly socket: Socket | null,
+    readonly request: IncomingMessage,
+    readonly response: ServerResponse,
+    readonly socket: Socket,
+    /** The open requests of this connection (several when pipelined), for an abort. */
+    readonly peers: RequestState[],
   ) {}
 }
+
+type TrackedSocket = Socket & { [kSocketRequests]?: RequestState[] };
 
 type PatchedResponse = ServerResponse & { [kState]?: RequestState };
 
@@ -43,6 +60,9 @@ export function routeTemplate(req: IncomingMessage | undefined): string | undefi
   const path = Array.isArray(r.path) ? String(r.path[0]) : String(r.path);
   return ((req as { baseUrl?: string }).baseUrl ?? '') + path;
 }
+
+// Called through the prototype's own function: looking `getHeader` up on a response misses (see RequestState).
+const getHeader = OutgoingMessage.prototype.getHeader;
 
 function contentTypeFromArgs(a1: unknown, a2: unknown, res: ServerResponse): unknown {
   // writeHead(status[, statusMessage][, headers]); headers may be an object or a flat/nested array.
@@ -59,12 +79,11 @@ function contentTypeFromArgs(a1: unknown, a2: unknown, res: ServerResponse): unk
       }
     }
   }
-  return res.getHeader('content-type');
+  return getHeader.call(res, 'content-type');
 }
 
 /** The client went away first: it closed its side (FIN) or reset the connection. */
-function clientAborted(socket: Socket | null): boolean {
-  if (socket === null) return true;
+function clientAborted(socket: Socket): boolean {
   if (socket.readableEnded) return true;
   const code = (socket.errored as NodeJS.ErrnoException | null | undefined)?.code;
   return code === 'ECONNRESET' || code === 'EPIPE' || code === 'ECONNABORTED';
@@ -89,7 +108,7 @@ export function installHttpHook(recorder: Recorder, config: InstrumentationConfi
       case KIND_SSE: {
         if (typeof chunk !== 'string' && !(chunk instanceof Uint8Array)) return;
         const text = typeof chunk === 'string' && typeof encoding === 'string' && encoding !== 'utf8' && encoding !== 'utf-8' ? Buffer.from(chunk, encoding as BufferEncoding) : chunk;
-        const signals = st.parser!.feed(text, stream.hasToken);
+        const signals = st.parser!.feed(text, stream.hasToken, stream.hasAudio);
         if (signals === 0) return;
         // The clock is read only when a signal arrived, not on every write.
         const now = performance.now();
@@ -121,12 +140,13 @@ export function installHttpHook(recorder: Recorder, config: InstrumentationConfi
   function classify(res: PatchedResponse, st: RequestState, a0: unknown, a1: unknown, a2: unknown): void {
     st.classified = true;
     const status = typeof a0 === 'number' ? a0 : res.statusCode;
+    st.status = status;
     // 2xx streams, and 5xx ones (a stream the server failed); redirects and client errors are not streams.
     if (status < 200 || (status >= 300 && status < 500)) return;
     const kind = streamKindOf(contentTypeFromArgs(a1, a2, res));
     if (kind === KIND_NONE || st.untracked) return;
     st.kind = kind;
-    st.route = recorder.route(routeTemplate(res.req));
+    st.route = recorder.route(routeTemplate(st.request));
     st.stream = new TrackedStream(recorder, st.route, st.startedAt);
     if (kind === KIND_SSE) st.parser = new SseParser(config.sse);
   }
@@ -169,14 +189,22 @@ export function installHttpHook(recorder: Recorder, config: InstrumentationConfi
     return ret;
   }
 
-  function onClose(this: PatchedResponse): void {
-    const st = this[kState];
-    if (st === undefined || st.closed) return;
+  /**
+   * The end of a request: `finished` when Node flushed the whole response (the finish channel),
+   * otherwise its connection closed first (client abort, reset, or the server destroyed it).
+   */
+  function closeRequest(st: RequestState, finished: boolean): void {
+    if (st.closed) return;
     st.closed = true;
     const now = performance.now();
-    const status = this.statusCode;
-    const finished = this.writableFinished;
-    const route = st.route ?? recorder.route(routeTemplate(this.req));
+    const peers = st.peers;
+    const i = peers.indexOf(st);
+    if (i !== -1) {
+      peers[i] = peers[peers.length - 1]!;
+      peers.pop();
+    }
+    const status = st.status !== 0 ? st.status : st.response.statusCode;
+    const route = st.route ?? recorder.route(routeTemplate(st.request));
     recorder.requestFinished(st.method, route, status, (now - st.startedAt) / 1000);
     const stream = st.stream;
     if (stream !== undefined) {
@@ -192,23 +220,69 @@ export function installHttpHook(recorder: Recorder, config: InstrumentationConfi
     }
   }
 
-  function onRequestStart(message: unknown): void {
-    const { request, response, server } = message as { request: IncomingMessage; response: PatchedResponse; server: unknown };
-    if (isInternalServer(server)) return;
-    const method = normalizeMethod(request.method);
-    response[kState] = new RequestState(performance.now(), method, request.socket);
-    recorder.requestStarted(method);
-    response.on('close', onClose);
+  function onResponseFinish(message: unknown): void {
+    const st = (message as { response: PatchedResponse }).response[kState];
+    if (st !== undefined) closeRequest(st, true);
   }
-  const subscriber = (message: unknown) => safely(onRequestStart, message);
+
+  /** One listener per connection, not per response: keep-alive connections carry many requests. */
+  function onSocketClose(this: TrackedSocket): void {
+    const open = this[kSocketRequests];
+    if (open === undefined) return;
+    for (const st of open.splice(0)) {
+      try {
+        closeRequest(st, false);
+      } catch (err) {
+        reportSuppressed(err);
+      }
+    }
+  }
+
+  function onRequestStart(message: unknown): void {
+    const { request, response, socket, server } = message as {
+      request: IncomingMessage;
+      response: PatchedResponse;
+      socket: TrackedSocket;
+      server: unknown;
+    };
+    if (isInternalServer(server)) return;
+    let peers = socket[kSocketRequests];
+    if (peers === undefined) {
+      peers = [];
+      socket[kSocketRequests] = peers;
+      socket.once('close', onSocketClose);
+    }
+    const method = normalizeMethod(request.method);
+    const st = new RequestState(performance.now(), method, request, response, socket, peers);
+    peers.push(st);
+    response[kState] = st;
+    recorder.requestStarted(method);
+  }
+  // Once per request: an inline try/catch, not safely()'s rest-args call.
+  const subscriber = (message: unknown) => {
+    try {
+      onRequestStart(message);
+    } catch (err) {
+      reportSuppressed(err);
+    }
+  };
+  const finishSubscriber = (message: unknown) => {
+    try {
+      onResponseFinish(message);
+    } catch (err) {
+      reportSuppressed(err);
+    }
+  };
 
   proto.writeHead = writeHead as typeof proto.writeHead;
   proto.write = write as typeof proto.write;
   proto.end = end as typeof proto.end;
   dc.subscribe(REQUEST_START, subscriber);
+  dc.subscribe(RESPONSE_FINISH, finishSubscriber);
 
   return () => {
     dc.unsubscribe(REQUEST_START, subscriber);
+    dc.unsubscribe(RESPONSE_FINISH, finishSubscriber);
     // Only restore what is still ours: another library may have wrapped us since.
     if (proto.writeHead === (writeHead as unknown)) proto.writeHead = origWriteHead;
     if (proto.write === (write as unknown)) proto.write = origWrite;

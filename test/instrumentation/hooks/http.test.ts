@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as http from 'node:http';
+import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { resolveConfig } from '../../../instrumentation/config/env';
@@ -222,6 +223,54 @@ describe('active streams and outcomes', () => {
     expect(view.value(STREAMS, { ...route, 'chatbot.stream.outcome': 'aborted' })).toBe(3);
     expect(view.value(STREAMS, { ...route, 'chatbot.stream.outcome': 'failed' })).toBe(0);
     expect(view.count(DURATION, { ...route, 'chatbot.stream.outcome': 'aborted' })).toBe(3);
+  });
+
+  it('on a keep-alive connection, counts each stream once: completed ones stay completed when the client later aborts', async () => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const route = { 'http.route': '/held/:id' };
+    const before = (o: string) => view.value(STREAMS, { ...route, 'chatbot.stream.outcome': o });
+    const [completed0, aborted0] = [before('completed'), before('aborted')];
+    const sockets = new Set<unknown>();
+    for (const id of ['ka1', 'ka2']) {
+      await new Promise<void>((resolve, reject) => {
+        const req = http.get(`${base}/held/${id}`, { agent }, (res) => {
+          sockets.add(res.socket);
+          res.once('data', () => releases.get(id)!());
+          res.resume();
+          res.on('end', () => resolve());
+        });
+        req.on('error', reject);
+      });
+    }
+    const abort = await new Promise<() => void>((resolve) => {
+      const req = http.get(`${base}/held/ka3`, { agent }, (res) => {
+        sockets.add(res.socket);
+        res.once('data', () => resolve(() => req.destroy()));
+      });
+      req.on('error', () => undefined);
+    });
+    expect(sockets.size, 'all three on one connection').toBe(1);
+    expect(view.value(ACTIVE, route)).toBe(1);
+    abort();
+    await waitFor(() => view.value(ACTIVE, route) === 0, 2000, 'aborted stream to close');
+    expect(before('completed') - completed0).toBe(2);
+    expect(before('aborted') - aborted0).toBe(1);
+    agent.destroy();
+  });
+
+  it('counts pipelined streams on one connection, both aborted when the client goes away', async () => {
+    const route = { 'http.route': '/held/:id' };
+    const aborted0 = view.value(STREAMS, { ...route, 'chatbot.stream.outcome': 'aborted' });
+    const { port } = new URL(base);
+    const socket = net.connect(Number(port), '127.0.0.1');
+    await new Promise((r) => socket.once('connect', r));
+    socket.write('GET /held/p1 HTTP/1.1\r\nHost: x\r\n\r\nGET /held/p2 HTTP/1.1\r\nHost: x\r\n\r\n');
+    await waitFor(() => view.value(ACTIVE, route) === 2, 2000, 'both pipelined streams open');
+    socket.destroy();
+    await waitFor(() => view.value(ACTIVE, route) === 0, 2000, 'both closed with the connection');
+    expect(view.value(STREAMS, { ...route, 'chatbot.stream.outcome': 'aborted' }) - aborted0).toBe(2);
+    releases.delete('p1');
+    releases.delete('p2');
   });
 
   it('counts a stream whose handler throws after headers as failed, and active returns to zero', async () => {
