@@ -27,6 +27,7 @@ export class SseParser {
   errorData: string | undefined;
 
   private readonly classes: SseEventClasses;
+  private readonly errorNames: readonly string[];
   private line = '';
   private lineTruncated = false;
   private afterCR = false;
@@ -34,19 +35,44 @@ export class SseParser {
   private eventType = '';
   private hasData = false;
   private data = '';
+  /** Between events with nothing pending (no partial line, no CR, no event type or data yet). */
+  private atBoundary = false;
 
   constructor(classes: SseEventClasses) {
     this.classes = classes;
+    this.errorNames = errorNamesOf(classes);
   }
 
   /**
-   * Feeds one written chunk and returns the SIGNAL_* bits of the events it completed. With
-   * `tokenSeen`, token events no longer matter, and a chunk that cannot start or complete a named
-   * event (no `event` in it, whole lines, no CR) is only scanned for where its events end.
+   * Feeds one written chunk and returns the SIGNAL_* bits of the events it completed.
+   *
+   * `tokenSeen` and `audioSeen` say which first signals the caller already has: once both are in,
+   * only error events matter. The usual writes of a running stream are whole events (the parser is
+   * between events and the chunk ends with a blank line): those that cannot hold a signal still
+   * wanted are skipped after one scan (no `event` field, or no error event name, in them), and a
+   * single `[event: NAME LF] data: VALUE LF LF` event is read in place; anything else gets the full
+   * parse.
    */
-  feed(chunk: string | Uint8Array, tokenSeen = false): number {
+  feed(chunk: string | Uint8Array, tokenSeen = false, audioSeen = false): number {
+    if (this.atBoundary || !this.started) {
+      if (typeof chunk === 'string') {
+        const n = chunk.length;
+        if (n >= 2 && chunk.charCodeAt(n - 1) === 10 && chunk.charCodeAt(n - 2) === 10) {
+          if (tokenSeen && this.started && !this.mayHold(chunk, audioSeen)) return 0;
+          const signals = this.singleEvent(chunk);
+          if (signals !== -1) {
+            this.started = true;
+            this.atBoundary = true;
+            return signals;
+          }
+        }
+      } else if (tokenSeen && this.started && Buffer.isBuffer(chunk)) {
+        // Decided without decoding the Buffer.
+        const n = chunk.length;
+        if (n >= 2 && chunk[n - 1] === 10 && chunk[n - 2] === 10 && !this.mayHold(chunk, audioSeen)) return 0;
+      }
+    }
     const text = typeof chunk === 'string' ? chunk : latin1(chunk);
-    if (tokenSeen && this.started && this.skippable(text)) return 0;
     let signals = 0;
     let pos = 0;
     if (!this.started && text.length > 0) {
@@ -94,22 +120,61 @@ export class SseParser {
         }
       } else pos = end + 1;
     }
+    this.atBoundary = this.started && this.line === '' && !this.lineTruncated && !this.afterCR && this.eventType === '' && !this.hasData;
     return signals;
   }
 
-  private skippable(text: string): boolean {
-    const n = text.length;
-    if (n === 0 || this.line !== '' || this.afterCR || this.eventType !== '') return false;
-    if (text.charCodeAt(n - 1) !== 10 || text.indexOf('event') !== -1 || text.indexOf('\r') !== -1) return false;
-    // Events that end in this chunk dispatch tokens only; keep what the event still open needs.
-    const blank = text.lastIndexOf('\n\n');
-    const openFrom = blank !== -1 ? blank + 2 : text.charCodeAt(0) === 10 ? 1 : -1;
-    if (openFrom !== -1) {
-      this.hasData = false;
-      this.data = '';
+  /**
+   * Whether a chunk of whole events may hold a signal the caller still wants: a named event (audio
+   * or error) while audio is missing, an error event once it is not. False positives only cost the
+   * full parse.
+   */
+  private mayHold(chunk: string | Buffer, audioSeen: boolean): boolean {
+    if (!audioSeen) return chunk.indexOf('event') !== -1;
+    const names = this.errorNames;
+    for (let i = 0; i < names.length; i++) if (chunk.indexOf(names[i]!) !== -1) return true;
+    return false;
+  }
+
+  /**
+   * The signals of a chunk that is exactly one event with one optional `event` line and one
+   * `data` line (LF only), read in place; -1 for any other shape. Same result as the full parse.
+   */
+  private singleEvent(text: string): number {
+    if (text.indexOf('\r') !== -1) return -1;
+    let pos = 0;
+    let type = '';
+    if (text.charCodeAt(0) === 101 /* e */) {
+      if (!text.startsWith('event:')) return -1;
+      const lf = text.indexOf('\n');
+      let v = 6;
+      if (v < lf && text.charCodeAt(v) === 32) v++;
+      type = text.slice(v, Math.min(lf, v + VALUE_PREFIX));
+      pos = lf + 1;
     }
-    if (text.indexOf('data', Math.max(0, openFrom)) !== -1) this.hasData = true;
-    return true;
+    if (!text.startsWith('data:', pos)) return -1;
+    const end = text.indexOf('\n', pos);
+    // One data line, then the blank line that ends the chunk.
+    if (end !== text.length - 2) return -1;
+    let v = pos + 5;
+    if (v < end && text.charCodeAt(v) === 32) v++;
+    const c = this.classes;
+    if (type !== '') {
+      if (c.audio.has(type)) return SIGNAL_AUDIO;
+      if (c.error.has(type)) {
+        this.errorData ??= text.slice(v, Math.min(end, v + VALUE_PREFIX));
+        return SIGNAL_ERROR;
+      }
+      if (c.ignored.has(type)) return 0;
+    }
+    if (end - v === 6 && text.startsWith('[DONE]', v)) return 0;
+    // As the full parse: blank data (within the kept prefix) is a keepalive, not a token.
+    const last = Math.min(end, v + VALUE_PREFIX);
+    for (let i = v; i < last; i++) {
+      const ch = text.charCodeAt(i);
+      if (ch !== 32 && ch !== 9) return SIGNAL_TOKEN;
+    }
+    return 0;
   }
 
   private appendPartial(text: string, from: number, to: number): void {
@@ -167,6 +232,17 @@ export class SseParser {
     if (data === '[DONE]' || isBlank(data)) return 0;
     return SIGNAL_TOKEN;
   }
+}
+
+// One array per configuration, not per parser: parsers are created per response.
+let namesFor: SseEventClasses | undefined;
+let names: readonly string[] = [];
+function errorNamesOf(classes: SseEventClasses): readonly string[] {
+  if (namesFor !== classes) {
+    namesFor = classes;
+    names = [...classes.error];
+  }
+  return names;
 }
 
 function isBlank(s: string): boolean {

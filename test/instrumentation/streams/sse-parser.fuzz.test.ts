@@ -224,4 +224,42 @@ describe(`SSE parser fuzz (seed ${SEED})`, () => {
       }
     }
   });
+  it('whole-event writes fed as the HTTP hook does: first token, first audio and errors match the reference', () => {
+    const rng = new Rng(SEED ^ 0x51ed270b);
+    for (let i = 0; i < 2000; i++) {
+      // Servers write whole events, one or several per write, LF-terminated (CRLF sometimes).
+      let text = generateStream(rng).replace(/\r\n?/g, '\n');
+      if (rng.chance(0.2)) text = text.replace(/\n/g, '\r\n');
+      const ends: number[] = [];
+      for (let k = text.indexOf('\n\n'); k !== -1; k = text.indexOf('\n\n', k + 1)) ends.push(k + 2);
+      for (let k = text.indexOf('\r\n\r\n'); k !== -1; k = text.indexOf('\r\n\r\n', k + 1)) ends.push(k + 4);
+      const at = [...new Set(ends.filter((e) => e < text.length && rng.chance(0.7)))].sort((a, b) => a - b);
+      const parts = splitAt(text, at, text.length);
+      // As Buffers the parser reads bytes as latin1 (error data too): compare with the reference on that text.
+      const bytes = rng.chance(0.3);
+      const asRef = (t: string) => (bytes ? Buffer.from(t, 'utf8').toString('latin1') : t);
+      const p = new SseParser(CLASSES);
+      let firstToken = -1;
+      let firstAudio = -1;
+      let errors = 0;
+      let prefix = '';
+      const refFirst = { token: -1, audio: -1 };
+      parts.forEach((part, w) => {
+        const s = p.feed(bytes ? Buffer.from(part, 'utf8') : part, firstToken !== -1, firstAudio !== -1);
+        if (s & SIGNAL_TOKEN && firstToken === -1) firstToken = w;
+        if (s & SIGNAL_AUDIO && firstAudio === -1) firstAudio = w;
+        errors |= s & SIGNAL_ERROR;
+        prefix += part;
+        const r = reference(asRef(prefix));
+        if (r.signals & SIGNAL_TOKEN && refFirst.token === -1) refFirst.token = w;
+        if (r.signals & SIGNAL_AUDIO && refFirst.audio === -1) refFirst.audio = w;
+        const c = `${where(i)} write ${w}\nwrites: ${JSON.stringify(parts)}`;
+        expect(errors, `error signal; ${c}`).toBe(r.signals & SIGNAL_ERROR);
+        expect(p.errorData, `errorData; ${c}`).toBe(r.errorData);
+      });
+      const c = `${where(i)}\nwrites: ${JSON.stringify(parts)}`;
+      expect(firstToken, `first token write; ${c}`).toBe(refFirst.token);
+      expect(firstAudio, `first audio write; ${c}`).toBe(refFirst.audio);
+    }
+  });
 });
