@@ -1,3 +1,4 @@
+import { now as clock } from '../clock';
 import * as dc from 'node:diagnostics_channel';
 import { OutgoingMessage, ServerResponse, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
@@ -111,7 +112,7 @@ export function installHttpHook(recorder: Recorder, config: InstrumentationConfi
         const signals = st.parser!.feed(text, stream.hasToken, stream.hasAudio);
         if (signals === 0) return;
         // The clock is read only when a signal arrived, not on every write.
-        const now = performance.now();
+        const now = clock();
         if (signals & SIGNAL_TOKEN) stream.firstToken(now);
         if (signals & SIGNAL_AUDIO) stream.firstAudio(now);
         if (signals & SIGNAL_ERROR && !stream.errorCounted) stream.error(classifyErrorPayload(st.parser!.errorData));
@@ -124,14 +125,14 @@ export function installHttpHook(recorder: Recorder, config: InstrumentationConfi
         for (let i = 0; i < text.length; i++) {
           const c = text.charCodeAt(i);
           if (c === 10) {
-            if (st.lineHasContent) return stream.firstToken(performance.now());
+            if (st.lineHasContent) return stream.firstToken(clock());
           } else if (c !== 13 && c !== 32 && c !== 9) st.lineHasContent = true;
         }
         return;
       }
       case KIND_AUDIO: {
         const len = typeof chunk === 'string' ? chunk.length : chunk instanceof Uint8Array ? chunk.byteLength : 0;
-        if (len > 0 && !stream.hasAudio) stream.firstAudio(performance.now());
+        if (len > 0 && !stream.hasAudio) stream.firstAudio(clock());
         return;
       }
     }
@@ -196,7 +197,7 @@ export function installHttpHook(recorder: Recorder, config: InstrumentationConfi
   function closeRequest(st: RequestState, finished: boolean): void {
     if (st.closed) return;
     st.closed = true;
-    const now = performance.now();
+    const now = clock();
     const peers = st.peers;
     const i = peers.indexOf(st);
     if (i !== -1) {
@@ -253,7 +254,7 @@ export function installHttpHook(recorder: Recorder, config: InstrumentationConfi
       socket.once('close', onSocketClose);
     }
     const method = normalizeMethod(request.method);
-    const st = new RequestState(performance.now(), method, request, response, socket, peers);
+    const st = new RequestState(clock(), method, request, response, socket, peers);
     peers.push(st);
     response[kState] = st;
     recorder.requestStarted(method);

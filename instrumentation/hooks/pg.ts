@@ -1,3 +1,4 @@
+import { now as clock } from '../clock';
 import type { Recorder } from '../metrics/recorder';
 import type { ModuleTarget } from './module-patcher';
 import { safely } from './safely';
@@ -35,7 +36,7 @@ export function errorTypeOf(err: unknown): string {
 export function pgTarget(recorder: Recorder): ModuleTarget {
   function done(op: string, startedAt: number, err: unknown): void {
     const errorType = err === undefined || err === null ? undefined : errorTypeOf(err);
-    recorder.dbOperation('postgresql', op, errorType, (performance.now() - startedAt) / 1000);
+    recorder.dbOperation('postgresql', op, errorType, (clock() - startedAt) / 1000);
     if (errorType !== undefined) recorder.error(/^E[A-Z]+$/.test(errorType) ? 'network' : 'database');
   }
 
@@ -51,7 +52,7 @@ export function pgTarget(recorder: Recorder): ModuleTarget {
           // eslint-disable-next-line prefer-rest-params
           return original.apply(this, arguments as unknown as unknown[]);
         }
-        const startedAt = performance.now();
+        const startedAt = clock();
         let op = 'other';
         safely(() => {
           op = operationOf(config);

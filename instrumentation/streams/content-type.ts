@@ -8,6 +8,8 @@ export type StreamKind = typeof KIND_NONE | typeof KIND_SSE | typeof KIND_NDJSON
 export function streamKindOf(contentType: unknown): StreamKind {
   if (Array.isArray(contentType)) contentType = contentType[0];
   if (typeof contentType !== 'string') return KIND_NONE;
+  // The usual spelling, answered before any normalising (no new strings per response).
+  if (contentType === 'text/event-stream' || contentType.startsWith('text/event-stream;')) return KIND_SSE;
   const semi = contentType.indexOf(';');
   const mime = (semi === -1 ? contentType : contentType.slice(0, semi)).trim().toLowerCase();
   if (mime === 'text/event-stream') return KIND_SSE;

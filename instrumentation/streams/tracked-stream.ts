@@ -1,3 +1,4 @@
+import { now as clock } from '../clock';
 import type { StreamOutcome } from '../metrics/catalog';
 import type { Recorder, RouteSeries } from '../metrics/recorder';
 
@@ -33,13 +34,13 @@ export class TrackedStream {
     return this.audioSeen;
   }
 
-  firstToken(now = performance.now()): void {
+  firstToken(now = clock()): void {
     if (this.tokenSeen || this.ended) return;
     this.tokenSeen = true;
     this.recorder.firstToken(this.route, (now - this.startedAt) / 1000);
   }
 
-  firstAudio(now = performance.now()): void {
+  firstAudio(now = clock()): void {
     if (this.audioSeen || this.ended) return;
     this.audioSeen = true;
     this.recorder.firstAudio(this.route, (now - this.startedAt) / 1000);
@@ -50,7 +51,7 @@ export class TrackedStream {
     this.recorder.error(type);
   }
 
-  end(outcome: StreamOutcome, now = performance.now()): void {
+  end(outcome: StreamOutcome, now = clock()): void {
     if (this.ended) return;
     this.ended = true;
     this.recorder.streamEnded(this.route, outcome, (now - this.startedAt) / 1000);
