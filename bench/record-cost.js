@@ -248,11 +248,13 @@ function parseStream(n) {
   let x = 0;
   for (let i = 0; i < n; i++) {
     const p = new SseParser(config.sse); // one parser per response, as the hook allocates it
-    // As the hook calls it: tokenSeen once a token was signalled (ignored by parsers without the skip).
-    let seen = false;
+    // As the hook calls it: tokenSeen and audioSeen once signalled (ignored by parsers without the skip).
+    let token = false;
+    let audio = false;
     for (let j = 0; j < STREAM_WRITES.length; j++) {
-      const s = p.feed(STREAM_WRITES[j], seen);
-      if (s & 1) seen = true;
+      const s = p.feed(STREAM_WRITES[j], token, audio);
+      if (s & 1) token = true;
+      if (s & 2) audio = true;
       x += s;
     }
   }

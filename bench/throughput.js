@@ -214,6 +214,35 @@ const VARIANTS = {
       OTEL_EXPORTER_PROMETHEUS_PORT: String(promPort),
     }),
   },
+  // The exporter listening but never scraped: its presence without the scrapes.
+  'chatpulse-export-unscraped': {
+    label: 'chatpulse-export-unscraped',
+    command:
+      'CHATPULSE_INSTRUMENT_HTTP=false CHATPULSE_INSTRUMENT_IOREDIS=false CHATPULSE_INSTRUMENT_PG=false node --require ./dist/instrumentation/register.js bench/sse-server.js  # not scraped',
+    prometheus: false,
+    nodeArgs: () => ['--require', REGISTER],
+    env: () => ({
+      CHATPULSE_INSTRUMENT_HTTP: 'false',
+      CHATPULSE_INSTRUMENT_IOREDIS: 'false',
+      CHATPULSE_INSTRUMENT_PG: 'false',
+      OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
+      OTEL_EXPORTER_PROMETHEUS_PORT: '0',
+    }),
+  },
+  // Loaded and started, but nothing to do: no hooks, no exporter (the process sampler still runs).
+  'chatpulse-loaded-only': {
+    label: 'chatpulse-loaded-only',
+    command:
+      'CHATPULSE_INSTRUMENT_HTTP=false CHATPULSE_INSTRUMENT_IOREDIS=false CHATPULSE_INSTRUMENT_PG=false OTEL_METRICS_EXPORTER=none node --require ./dist/instrumentation/register.js bench/sse-server.js',
+    prometheus: false,
+    nodeArgs: () => ['--require', REGISTER],
+    env: () => ({
+      CHATPULSE_INSTRUMENT_HTTP: 'false',
+      CHATPULSE_INSTRUMENT_IOREDIS: 'false',
+      CHATPULSE_INSTRUMENT_PG: 'false',
+      OTEL_METRICS_EXPORTER: 'none',
+    }),
+  },
 };
 
 function freePort() {
