@@ -5,7 +5,9 @@
  *    throw and never grow the parser's retained state;
  *  - for generated valid event streams, feeding random splits gives the same signals (after every
  *    write) and the same error data as feeding the whole stream at once, and both agree with an
- *    independent whole-text reference implementation of the spec.
+ *    independent whole-text reference implementation of the spec;
+ *  - fed in whole-event writes with the hook's tokenSeen/audioSeen flags (the in-place and skip
+ *    paths), the first-token and first-audio writes, error signals and error data match the reference.
  */
 import { describe, expect, it } from 'vitest';
 import { SIGNAL_AUDIO, SIGNAL_ERROR, SIGNAL_TOKEN, SseParser, type SseEventClasses } from '../../../instrumentation/streams/sse-parser';
