@@ -150,6 +150,27 @@ function mechanism(label, file) {
   };
 }
 
+/**
+ * Chatpulse with its HTTP, ioredis and pg hooks off: the runtime alone. `exporter`: the Prometheus
+ * exporter `scraped` like the other variants, listening but `unscraped`, or `none`.
+ */
+function hooksOff(label, exporter, extraEnv) {
+  const hooks = { CHATPULSE_INSTRUMENT_HTTP: 'false', CHATPULSE_INSTRUMENT_IOREDIS: 'false', CHATPULSE_INSTRUMENT_PG: 'false' };
+  const shown = { ...hooks, ...extraEnv };
+  return {
+    label,
+    command: `${Object.entries(shown).map(([k, v]) => `${k}=${v}`).join(' ')} node --require ./dist/instrumentation/register.js bench/sse-server.js${exporter === 'unscraped' ? '  # not scraped' : ''}`,
+    prometheus: exporter === 'scraped',
+    nodeArgs: () => ['--require', REGISTER],
+    env: (promPort) => ({
+      ...hooks,
+      ...(exporter === 'scraped' ? { OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1', OTEL_EXPORTER_PROMETHEUS_PORT: String(promPort) } : {}),
+      ...(exporter === 'unscraped' ? { OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1' } : {}),
+      ...extraEnv,
+    }),
+  };
+}
+
 /** The three variants: how to start the server and which metric proves it recorded the streams. */
 const VARIANTS = {
   uninstrumented: {
@@ -200,49 +221,11 @@ const VARIANTS = {
     nodeArgs: () => ['--require', REGISTER],
     env: () => ({ OTEL_METRICS_EXPORTER: 'none' }),
   },
-  'chatpulse-export-only': {
-    label: 'chatpulse-export-only',
-    command:
-      'CHATPULSE_INSTRUMENT_HTTP=false CHATPULSE_INSTRUMENT_IOREDIS=false CHATPULSE_INSTRUMENT_PG=false node --require ./dist/instrumentation/register.js bench/sse-server.js',
-    prometheus: true,
-    nodeArgs: () => ['--require', REGISTER],
-    env: (promPort) => ({
-      CHATPULSE_INSTRUMENT_HTTP: 'false',
-      CHATPULSE_INSTRUMENT_IOREDIS: 'false',
-      CHATPULSE_INSTRUMENT_PG: 'false',
-      OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
-      OTEL_EXPORTER_PROMETHEUS_PORT: String(promPort),
-    }),
-  },
+  'chatpulse-export-only': hooksOff('chatpulse-export-only', 'scraped', {}),
   // The exporter listening but never scraped: its presence without the scrapes.
-  'chatpulse-export-unscraped': {
-    label: 'chatpulse-export-unscraped',
-    command:
-      'CHATPULSE_INSTRUMENT_HTTP=false CHATPULSE_INSTRUMENT_IOREDIS=false CHATPULSE_INSTRUMENT_PG=false node --require ./dist/instrumentation/register.js bench/sse-server.js  # not scraped',
-    prometheus: false,
-    nodeArgs: () => ['--require', REGISTER],
-    env: () => ({
-      CHATPULSE_INSTRUMENT_HTTP: 'false',
-      CHATPULSE_INSTRUMENT_IOREDIS: 'false',
-      CHATPULSE_INSTRUMENT_PG: 'false',
-      OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
-      OTEL_EXPORTER_PROMETHEUS_PORT: '0',
-    }),
-  },
+  'chatpulse-export-unscraped': hooksOff('chatpulse-export-unscraped', 'unscraped', { OTEL_EXPORTER_PROMETHEUS_PORT: '0' }),
   // Loaded and started, but nothing to do: no hooks, no exporter (the process sampler still runs).
-  'chatpulse-loaded-only': {
-    label: 'chatpulse-loaded-only',
-    command:
-      'CHATPULSE_INSTRUMENT_HTTP=false CHATPULSE_INSTRUMENT_IOREDIS=false CHATPULSE_INSTRUMENT_PG=false OTEL_METRICS_EXPORTER=none node --require ./dist/instrumentation/register.js bench/sse-server.js',
-    prometheus: false,
-    nodeArgs: () => ['--require', REGISTER],
-    env: () => ({
-      CHATPULSE_INSTRUMENT_HTTP: 'false',
-      CHATPULSE_INSTRUMENT_IOREDIS: 'false',
-      CHATPULSE_INSTRUMENT_PG: 'false',
-      OTEL_METRICS_EXPORTER: 'none',
-    }),
-  },
+  'chatpulse-loaded-only': hooksOff('chatpulse-loaded-only', 'none', { OTEL_METRICS_EXPORTER: 'none' }),
 };
 
 function freePort() {
