@@ -2,9 +2,9 @@ import { HEALTH_APPLICATION_NAME } from '../../instrumentation/hooks/pg';
 import { Pool, type PoolClient, type QueryConfig } from 'pg';
 import { abortable, deadline } from './abort';
 import { ms, round } from './format';
-import { positive, withDefaults } from './options';
+import { checkOptions } from './options';
 import { errorMessage, redactText, redactUrl, urlSecrets } from './redact';
-import type { CheckResult, CheckStatus, DependencyCheck } from './types';
+import type { CheckOutcome, CheckStatus, DependencyCheck } from './types';
 
 export interface PostgresCheckOptions {
   /** Check name. Default `database`. */
@@ -101,8 +101,6 @@ interface SlowRow {
   slow_count: number;
 }
 
-type Outcome = Omit<CheckResult, 'name' | 'component' | 'time' | 'durationMs'>;
-
 /**
  * Postgres connectivity, round trip, version, pool saturation, server connections by state and,
  * where pg_stat_statements is installed, the slowest statements. Nothing in the result carries
@@ -112,9 +110,7 @@ export function postgresCheck(options: PostgresCheckOptions): DependencyCheck {
   if (options.pool === undefined && options.connectionString === undefined) {
     throw new TypeError('postgresCheck: give a connectionString or a pool');
   }
-  const o = withDefaults(POSTGRES_DEFAULTS, options);
-  positive('postgresCheck: intervalMs', o.intervalMs);
-  positive('postgresCheck: timeoutMs', o.timeoutMs);
+  const o = checkOptions('postgresCheck', POSTGRES_DEFAULTS, options);
   const appPool = options.pool;
   const secrets = [
     ...urlSecrets(options.connectionString),
@@ -150,7 +146,7 @@ export function postgresCheck(options: PostgresCheckOptions): DependencyCheck {
     return ownPool;
   }
 
-  async function run(parent: AbortSignal): Promise<Outcome> {
+  async function run(parent: AbortSignal): Promise<CheckOutcome> {
     const dl = deadline(parent, o.timeoutMs);
     const { signal } = dl;
     const p = pool();
@@ -163,7 +159,7 @@ export function postgresCheck(options: PostgresCheckOptions): DependencyCheck {
       max: p.options.max,
     };
     const base = { measurement: 'responseTime', unit: 'ms', threshold: `≤${o.slowRoundTripMs}ms` } as const;
-    const failed = (message: string, extra: Record<string, unknown> = {}): Outcome => ({
+    const failed = (message: string, extra: Record<string, unknown> = {}): CheckOutcome => ({
       ...base,
       status: 'fail',
       message,

@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { abortable, deadline } from './abort';
 import { bytes, ms, percent, round } from './format';
-import { positive, withDefaults } from './options';
+import { checkOptions } from './options';
 import { errorMessage, redactUrl, urlSecrets } from './redact';
-import type { CheckResult, CheckStatus, DependencyCheck } from './types';
+import type { CheckOutcome, CheckStatus, DependencyCheck } from './types';
 
 export interface RedisCheckOptions {
   /** Check name. Default `redis`. */
@@ -40,8 +40,6 @@ export const REDIS_DEFAULTS = {
   writeCheck: true,
 } as const;
 
-type Outcome = Omit<CheckResult, 'name' | 'component' | 'time' | 'durationMs'>;
-
 /**
  * Redis PING, a write/read/delete round trip on a unique expiring key, and memory, clients and
  * version from INFO. The check's own client never reconnects in the background (each run
@@ -52,9 +50,7 @@ export function redisCheck(options: RedisCheckOptions): DependencyCheck {
   if (options.client === undefined && options.url === undefined) {
     throw new TypeError('redisCheck: give a url or a client');
   }
-  const o = withDefaults(REDIS_DEFAULTS, options);
-  positive('redisCheck: intervalMs', o.intervalMs);
-  positive('redisCheck: timeoutMs', o.timeoutMs);
+  const o = checkOptions('redisCheck', REDIS_DEFAULTS, options);
   const appClient = options.client;
   const secrets = [
     ...urlSecrets(options.url),
@@ -87,11 +83,11 @@ export function redisCheck(options: RedisCheckOptions): DependencyCheck {
     return own;
   }
 
-  async function run(parent: AbortSignal): Promise<Outcome> {
+  async function run(parent: AbortSignal): Promise<CheckOutcome> {
     const dl = deadline(parent, o.timeoutMs);
     const { signal } = dl;
     const base = { measurement: 'responseTime', unit: 'ms', threshold: `≤${o.slowRoundTripMs}ms` } as const;
-    const failed = (message: string): Outcome => ({
+    const failed = (message: string): CheckOutcome => ({
       ...base,
       status: 'fail',
       message,

@@ -5,9 +5,9 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { memoryLimitBytes } from '../../instrumentation/metrics/process-metrics';
 import { bytes, ms, percent, round } from './format';
 import { gradeHigh, gradeLow, thresholds, type Thresholds } from './grade';
-import { positive, withDefaults } from './options';
+import { checkOptions } from './options';
 import { errorMessage } from './redact';
-import type { CheckResult, DependencyCheck } from './types';
+import type { CheckOutcome, DependencyCheck } from './types';
 
 /**
  * The process's own resources, one check per measurement so each is graded, shown and alerted
@@ -48,8 +48,6 @@ export const SYSTEM_DEFAULTS = {
   disk: { warn: 0.1, fail: 0.05 },
 } as const;
 
-type Outcome = Omit<CheckResult, 'name' | 'component' | 'time' | 'durationMs'>;
-
 /** All four system checks (minus any set to `false`). */
 export function systemChecks(options: SystemChecksOptions = {}): DependencyCheck[] {
   const shared: SystemCheckCommon = {
@@ -73,14 +71,12 @@ interface Graded extends SystemCheckCommon {
 
 /** The scheduling fields every system check shares. */
 function scheduling(label: string, o: SystemCheckCommon) {
-  const c = withDefaults({ required: SYSTEM_DEFAULTS.required, intervalMs: SYSTEM_DEFAULTS.intervalMs, timeoutMs: SYSTEM_DEFAULTS.timeoutMs }, o);
-  positive(`${label}: intervalMs`, c.intervalMs);
-  positive(`${label}: timeoutMs`, c.timeoutMs);
+  const c = checkOptions(label, { required: SYSTEM_DEFAULTS.required, intervalMs: SYSTEM_DEFAULTS.intervalMs, timeoutMs: SYSTEM_DEFAULTS.timeoutMs }, o);
   return { component: 'system', required: c.required, intervalMs: c.intervalMs, timeoutMs: c.timeoutMs };
 }
 
 /** The outcome of a ratio graded against warn/fail (memory and CPU share one shape). */
-function utilization(ratio: number, t: Thresholds, problem: string, details: Record<string, unknown>): Outcome {
+function utilization(ratio: number, t: Thresholds, problem: string, details: Record<string, unknown>): CheckOutcome {
   const status = gradeHigh(ratio, t);
   return {
     measurement: 'utilization',
@@ -101,7 +97,7 @@ export function memoryCheck(options: Graded = {}): DependencyCheck {
     name: 'system:memory',
     measurement: 'utilization',
     ...scheduling('memoryCheck', options),
-    async run(): Promise<Outcome> {
+    async run(): Promise<CheckOutcome> {
       const mem = process.memoryUsage();
       // Read each run: a container's limit can be changed in place.
       const limit = memoryLimitBytes();
@@ -132,7 +128,7 @@ export function cpuCheck(options: Graded = {}): DependencyCheck {
     name: 'system:cpu',
     measurement: 'utilization',
     ...scheduling('cpuCheck', options),
-    async run(): Promise<Outcome> {
+    async run(): Promise<CheckOutcome> {
       const now = performance.now();
       const usage = process.cpuUsage();
       const usedUs = usage.user - last.user + (usage.system - last.system);
@@ -162,7 +158,7 @@ export function eventLoopCheck(options: Graded = {}): DependencyCheck {
     name: 'system:eventLoop',
     measurement: 'p99',
     ...scheduling('eventLoopCheck', options),
-    async run(): Promise<Outcome> {
+    async run(): Promise<CheckOutcome> {
       // With no samples the histogram reports NaN/huge sentinels.
       const has = h.count > 0;
       const p99 = has ? h.percentile(99) / 1e6 : 0;
@@ -201,7 +197,7 @@ export function diskCheck(options: Graded & { readonly path?: string } = {}): De
     name: 'system:disk',
     measurement: 'free',
     ...scheduling('diskCheck', options),
-    async run(): Promise<Outcome> {
+    async run(): Promise<CheckOutcome> {
       let s: Awaited<ReturnType<typeof statfs>>;
       try {
         s = await statfs(path);

@@ -30,6 +30,9 @@ export interface CheckResult {
 }
 
 /** A dependency check run in the background by the scheduler. */
+/** What one run of a check decides; the scheduler adds name, component, time and duration. */
+export type CheckOutcome = Omit<CheckResult, 'name' | 'component' | 'time' | 'durationMs'>;
+
 export interface DependencyCheck {
   readonly name: string;
   readonly component: string;
@@ -40,7 +43,7 @@ export interface DependencyCheck {
   /** IETF measurement the check reports (`responseTime`, `utilization`, …); used before its first run. */
   readonly measurement?: string;
   /** Runs once. Must honour `signal` (aborted on timeout) and never leave work running. */
-  run(signal: AbortSignal): Promise<Omit<CheckResult, 'name' | 'component' | 'time' | 'durationMs'>>;
+  run(signal: AbortSignal): Promise<CheckOutcome>;
   /** Releases connections; called on shutdown. */
   close?(): Promise<void>;
 }

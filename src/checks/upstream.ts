@@ -1,8 +1,8 @@
 import { abortReason, deadline } from './abort';
 import { ms, round } from './format';
-import { positive, withDefaults } from './options';
+import { checkOptions } from './options';
 import { errorMessage, redactUrl, urlSecrets } from './redact';
-import type { CheckResult, CheckStatus, DependencyCheck } from './types';
+import type { CheckOutcome, CheckStatus, DependencyCheck } from './types';
 
 export interface UpstreamCheckOptions {
   /** Short name (`llm`, `tts`); the check is called `upstream:<name>`. */
@@ -36,17 +36,13 @@ export const UPSTREAM_DEFAULTS = {
   slowMs: 2_000,
 } as const;
 
-type Outcome = Omit<CheckResult, 'name' | 'component' | 'time' | 'durationMs'>;
-
 /**
  * An HTTP dependency (LLM, TTS, any API) probed with the global fetch. The value is the time to
  * response headers; the body is discarded unread. The URL in results has its userinfo and any
  * secret-looking query parameters masked.
  */
 export function upstreamCheck(options: UpstreamCheckOptions): DependencyCheck {
-  const o = withDefaults(UPSTREAM_DEFAULTS, options);
-  positive('upstreamCheck: intervalMs', o.intervalMs);
-  positive('upstreamCheck: timeoutMs', o.timeoutMs);
+  const o = checkOptions('upstreamCheck', UPSTREAM_DEFAULTS, options);
   const name = options.name.startsWith('upstream:') ? options.name : `upstream:${options.name}`;
   // Header values (and the token part of `Bearer <token>`) must not show up in a message either.
   const headerSecrets = Object.values(options.headers ?? {}).flatMap((v) => [v, v.split(/\s+/).pop() ?? '']);
@@ -73,7 +69,7 @@ export function upstreamCheck(options: UpstreamCheckOptions): DependencyCheck {
   }
   const href = request.toString();
 
-  async function run(parent: AbortSignal): Promise<Outcome> {
+  async function run(parent: AbortSignal): Promise<CheckOutcome> {
     const dl = deadline(parent, o.timeoutMs);
     const base = {
       measurement: 'responseTime',
