@@ -3,8 +3,7 @@ import { Pool, type PoolClient, type PoolConfig, type QueryResultRow } from 'pg'
 import { redactText } from '../checks/redact';
 import type { ErrorCountRow, LatencyRow } from './error-log';
 import { migrate, quoteIdent } from './migrations';
-import type { Rule } from './rules';
-import { ruleToInput } from './rules';
+import { ruleToInput, type Rule } from './rules';
 import {
   countInto,
   emptyCounts,

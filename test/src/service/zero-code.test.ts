@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { closedPort, ToggleProxy } from '../../helpers/net';
 import { TempCluster } from '../../helpers/pg-cluster';
+import { QUICK_SAMPLE_ENV } from '../../helpers/sample-app';
 
 /**
  * Zero-code health: the sample backend under `--require chatpulse/register` with
@@ -40,13 +41,9 @@ interface App {
   stderr: () => string;
 }
 
-async function freePort(): Promise<number> {
-  return closedPort();
-}
-
 async function startApp(env: Record<string, string>): Promise<App> {
-  const port = await freePort();
-  const healthPort = await freePort();
+  const port = await closedPort();
+  const healthPort = await closedPort();
   let err = '';
   const child = spawn(process.execPath, ['--require', REGISTER, SERVER], {
     cwd: ROOT,
@@ -58,14 +55,7 @@ async function startApp(env: Record<string, string>): Promise<App> {
       CHATPULSE_HEALTH_CONFIG: configFile,
       CHATPULSE_HEALTH_RATE_LIMITS: 'off',
       OTEL_METRICS_EXPORTER: 'none',
-      LLM_FIRST_TOKEN_MS: '20',
-      LLM_FIRST_TOKEN_JITTER_MS: '5',
-      LLM_TOKEN_INTERVAL_MS: '5',
-      LLM_TOKEN_JITTER_MS: '1',
-      LLM_TOKENS: '10',
-      LLM_ERROR_RATE: '0',
-      KB_RETRIEVAL_MS: '5',
-      KB_RETRIEVAL_JITTER_MS: '1',
+      ...QUICK_SAMPLE_ENV,
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { closedPort, ToggleProxy } from '../../helpers/net';
+import { QUICK_SAMPLE_ENV } from '../../helpers/sample-app';
 
 /**
  * The live status page in a real browser: Debian's Chromium driven by playwright-core, against
@@ -135,18 +136,11 @@ beforeAll(async () => {
       OTEL_METRICS_EXPORTER: 'none',
       REDIS_URL: 'redis://127.0.0.1:6379',
       REDIS_KEY_PREFIX: `status-page-test-${process.pid}:`,
-      LLM_FIRST_TOKEN_MS: '20',
-      LLM_FIRST_TOKEN_JITTER_MS: '5',
-      LLM_TOKEN_INTERVAL_MS: '5',
-      LLM_TOKEN_JITTER_MS: '1',
-      LLM_TOKENS: '10',
-      LLM_ERROR_RATE: '0',
+      ...QUICK_SAMPLE_ENV,
       TTS_ERROR_RATE: '0',
       TTS_FIRST_AUDIO_MS: '30',
       TTS_FIRST_AUDIO_JITTER_MS: '5',
       TTS_CHUNK_INTERVAL_MS: '5',
-      KB_RETRIEVAL_MS: '5',
-      KB_RETRIEVAL_JITTER_MS: '1',
     },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
