@@ -26,15 +26,14 @@ export interface AlertView {
 
 const RESOLVED_KEPT = 10;
 
+/** The fields an open-alert summary and a full record share. */
+function summaryFields(a: ActiveAlertSummary) {
+  return { id: a.id, severity: a.severity, category: a.category, title: a.title, status: a.status, ruleId: a.ruleId, firedAt: a.firedAt };
+}
+
 function fromRecord(a: AlertRecord): AlertView {
   return {
-    id: a.id,
-    severity: a.severity,
-    category: a.category,
-    title: a.title,
-    status: a.status,
-    ruleId: a.ruleId,
-    firedAt: a.firedAt,
+    ...summaryFields(a),
     acknowledgedAt: a.acknowledgedAt,
     acknowledgedBy: a.acknowledgedBy,
     resolvedAt: a.resolvedAt,
@@ -78,13 +77,7 @@ export class AlertsView {
     return open.map((a) => {
       const d = this.details.get(a.id);
       return {
-        id: a.id,
-        severity: a.severity,
-        category: a.category,
-        title: a.title,
-        status: a.status,
-        ruleId: a.ruleId,
-        firedAt: a.firedAt,
+        ...summaryFields(a),
         acknowledgedAt: d?.acknowledgedAt ?? null,
         acknowledgedBy: d?.acknowledgedBy ?? null,
         resolvedAt: null,
