@@ -264,8 +264,9 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function run() {
   const single = targets.length === 1;
-  // Warm-up: every target in turn (or the only one throughout).
-  const warmEnd = performance.now() + opts.warmup * 1000;
+  // Warm-up: every target in turn (or the only one throughout), --warmup seconds of load each, so
+  // that each server is past its JIT warm-up (V8 is still compiling the request path for seconds).
+  const warmEnd = performance.now() + opts.warmup * 1000 * targets.length;
   while (performance.now() < warmEnd) {
     for (const t of shuffle(targets)) {
       activate(t);

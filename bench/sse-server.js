@@ -3,8 +3,9 @@
  * A typical streaming chatbot backend, reduced to what the benchmarks need.
  *
  *   GET /api/chat/stream  text/event-stream: headers flushed at once, 10 `data: {"token":…}` events
- *                         written over two event-loop turns, one `event: audio` chunk, `event: done`,
- *                         end.
+ *                         written over two event-loop turns (BENCH_SSE_SHAPE=per-token: one per
+ *                         turn), one `event: audio` chunk, `event: done`, end. Each event is
+ *                         serialized when written, as the sample backend and real servers do.
  *   GET /api/health       a plain JSON response.
  *
  * Listens on PORT (0 = any free port), prints `ready <port>` once listening, and exits on SIGTERM
@@ -15,10 +16,19 @@
 const express = require('express');
 
 const TOKENS = ['Hello', ',', ' how', ' can', ' I', ' help', ' you', ' today', '?', ' 😊'];
-const TOKEN_EVENTS = TOKENS.map((t) => `data: ${JSON.stringify({ token: t })}\n\n`);
 // ~1.3 KB of base64, about what a 20 ms Opus frame batch of TTS audio looks like on the wire.
-const AUDIO_EVENT = `event: audio\ndata: ${JSON.stringify({ seq: 0, mime: 'audio/ogg', b64: Buffer.alloc(1000, 7).toString('base64') })}\n\n`;
+const AUDIO_B64 = Buffer.alloc(1000, 7).toString('base64');
 const DONE_EVENT = 'event: done\ndata: {"finish_reason":"stop"}\n\n';
+
+// Events are built per write, not pre-built once: a pre-built template string stays a V8 cons
+// string or becomes a flat one depending on when the GC first saw it, which switches Node's
+// Buffer.byteLength between its fast and slow path for the whole run (measured: ~5,000
+// instructions per request either way, decided by start-up allocation, not by the hook).
+const tokenEvent = (i) => `data: ${JSON.stringify({ token: TOKENS[i] })}\n\n`;
+const audioEvent = () => `event: audio\ndata: ${JSON.stringify({ seq: 0, mime: 'audio/ogg', b64: AUDIO_B64 })}\n\n`;
+
+// BENCH_SSE_SHAPE=per-token: one event per event-loop turn; default `burst`: two turns.
+const PER_TOKEN = process.env.BENCH_SSE_SHAPE === 'per-token';
 
 const app = express();
 app.disable('x-powered-by');
@@ -33,12 +43,29 @@ app.get('/api/chat/stream', (req, res) => {
   res.on('close', () => {
     closed = true;
   });
+  if (PER_TOKEN) {
+    // Each event in its own event-loop turn, as tokens arriving one by one from an LLM.
+    let i = 0;
+    const next = () => {
+      if (closed) return;
+      if (i < TOKENS.length) res.write(tokenEvent(i++));
+      else if (i++ === TOKENS.length) res.write(audioEvent());
+      else {
+        res.write(DONE_EVENT);
+        res.end();
+        return;
+      }
+      setImmediate(next);
+    };
+    next();
+    return;
+  }
   // First half of the answer in this turn, the rest on the next one, as tokens arriving from an LLM.
-  for (let i = 0; i < 5; i++) res.write(TOKEN_EVENTS[i]);
+  for (let i = 0; i < 5; i++) res.write(tokenEvent(i));
   setImmediate(() => {
     if (closed) return;
-    for (let i = 5; i < TOKEN_EVENTS.length; i++) res.write(TOKEN_EVENTS[i]);
-    res.write(AUDIO_EVENT);
+    for (let i = 5; i < TOKENS.length; i++) res.write(tokenEvent(i));
+    res.write(audioEvent());
     res.write(DONE_EVENT);
     res.end();
   });

@@ -45,7 +45,7 @@ let REGISTER = path.join(DIST, 'instrumentation', 'register.js');
 const STREAM_PATH = '/api/chat/stream';
 
 function usage() {
-  return `usage: node bench/throughput.js [--rounds N=5] [--duration S=5] [--warmup S=2] [--connections C=16]
+  return `usage: node bench/throughput.js [--rounds N=5] [--duration S=5] [--warmup S=4] [--connections C=16]
                                 [--variants uninstrumented,chatpulse,otel-auto] [--json out.json] [--seed N]
                                 [--max-background CORES=0.25] [--retries N=1] [--wait-quiet S=20] [--budget S=240]
                                 [--mode sequential|sliced] [--slice-ms MS=250]
@@ -59,7 +59,7 @@ function parseArgs(argv) {
   const o = {
     rounds: 5,
     duration: 5,
-    warmup: 2,
+    warmup: 4,
     connections: 16,
     variants: ['uninstrumented', 'chatpulse', 'otel-auto'],
     json: undefined,
@@ -332,7 +332,7 @@ function runLoad(ports, opts, onMeasureStart) {
     const guard = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error('load generator did not finish in time'));
-    }, (opts.warmup + opts.duration * ports.length + 30) * 1000);
+    }, ((opts.warmup + opts.duration) * ports.length + 30) * 1000);
     child.on('message', (m) => {
       if (m.type === 'measure-start') onMeasureStart(m.cpuSeconds);
       else if (m.type === 'result') {
@@ -582,7 +582,7 @@ async function measureSlicedQuietly(variants, opts, round) {
 const extra = { deadline: Infinity };
 function startBudget(opts) {
   const n = opts.variants.length;
-  const perRound = opts.mode === 'sliced' ? opts.warmup + n * opts.duration + 2 * n : n * (opts.warmup + opts.duration + 2);
+  const perRound = opts.mode === 'sliced' ? n * (opts.warmup + opts.duration) + 2 * n : n * (opts.warmup + opts.duration + 2);
   extra.deadline = Date.now() + Math.max(0, opts.budget - opts.rounds * perRound) * 1000;
 }
 const budgetLeft = () => Date.now() < extra.deadline;
