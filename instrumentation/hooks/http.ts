@@ -10,15 +10,15 @@ import { classifyErrorPayload } from '../streams/error-classifier';
 import { SIGNAL_AUDIO, SIGNAL_ERROR, SIGNAL_TOKEN, SseParser } from '../streams/sse-parser';
 import { TrackedStream } from '../streams/tracked-stream';
 import { isInternalServer } from './internal-server';
+import { responseStates } from './response-states';
 import { reportSuppressed } from './safely';
 
 const REQUEST_START = 'http.server.request.start';
 const RESPONSE_FINISH = 'http.server.response.finish';
-const kState = Symbol.for('chatpulse.http.request');
 const kSocketRequests = Symbol.for('chatpulse.http.socket-requests');
 
 /**
- * What we know of one in-flight request; lives as a symbol property on its ServerResponse.
+ * What we know of one in-flight request; found from its ServerResponse through `states`.
  *
  * Why it carries request, response and socket: Node and Express give each request's objects maps
  * that V8 has not seen before, so the first read of a property on them from our code usually misses
@@ -52,7 +52,10 @@ class RequestState {
 
 type TrackedSocket = Socket & { [kSocketRequests]?: RequestState[] };
 
-type PatchedResponse = ServerResponse & { [kState]?: RequestState };
+type PatchedResponse = ServerResponse;
+
+/** In-flight requests by response (see response-states.ts for why not a property). */
+const states = responseStates as WeakMap<object, RequestState>;
 
 /** Express (and routers following its conventions) leave the matched template on `req.route`. */
 export function routeTemplate(req: IncomingMessage | undefined): string | undefined {
@@ -156,7 +159,7 @@ export function installHttpHook(recorder: Recorder, config: InstrumentationConfi
     // Classify only after the original accepted the headers: a writeHead that throws (bad
     // headers) is followed by an error response, which is not a stream.
     const ret = origWriteHead.apply(this, arguments as unknown as Parameters<typeof origWriteHead>);
-    const st = this[kState];
+    const st = states.get(this);
     if (st !== undefined && !st.classified) {
       try {
         classify(this, st, a0, a1, a2);
@@ -169,7 +172,7 @@ export function installHttpHook(recorder: Recorder, config: InstrumentationConfi
 
   // write and end are the hottest paths: a plain try/catch, no rest-args wrapper per chunk.
   function observeChunk(res: PatchedResponse, chunk: unknown, encoding: unknown): void {
-    const st = res[kState];
+    const st = states.get(res);
     if (st === undefined || st.kind === KIND_NONE) return;
     try {
       observe(st, chunk, encoding);
@@ -197,6 +200,8 @@ export function installHttpHook(recorder: Recorder, config: InstrumentationConfi
   function closeRequest(st: RequestState, finished: boolean): void {
     if (st.closed) return;
     st.closed = true;
+    // Later writes (a handler still writing after an abort) find no state and cost one lookup.
+    states.delete(st.response);
     const now = clock();
     const peers = st.peers;
     const i = peers.indexOf(st);
@@ -222,7 +227,7 @@ export function installHttpHook(recorder: Recorder, config: InstrumentationConfi
   }
 
   function onResponseFinish(message: unknown): void {
-    const st = (message as { response: PatchedResponse }).response[kState];
+    const st = states.get((message as { response: PatchedResponse }).response);
     if (st !== undefined) closeRequest(st, true);
   }
 
@@ -256,7 +261,7 @@ export function installHttpHook(recorder: Recorder, config: InstrumentationConfi
     const method = normalizeMethod(request.method);
     const st = new RequestState(clock(), method, request, response, socket, peers);
     peers.push(st);
-    response[kState] = st;
+    states.set(response, st);
     recorder.requestStarted(method);
   }
   // Once per request: an inline try/catch, not safely()'s rest-args call.

@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import { responseStates } from './response-states';
 
 const kInternal = Symbol.for('chatpulse.internal-server');
 
@@ -12,10 +13,9 @@ export function isInternalServer(server: unknown): boolean {
   return server !== null && typeof server === 'object' && (server as { [kInternal]?: true })[kInternal] === true;
 }
 
-const kRequestState = Symbol.for('chatpulse.http.request');
 const kUntracked = Symbol.for('chatpulse.untracked-response');
 
-type Untrackable = { [kRequestState]?: { untracked: boolean }; [kUntracked]?: true };
+type Untrackable = { [kUntracked]?: true };
 
 /**
  * Excludes one response from stream detection: Chatpulse's own event streams (the status page's
@@ -23,13 +23,11 @@ type Untrackable = { [kRequestState]?: { untracked: boolean }; [kUntracked]?: tr
  * flag from its per-request state, so its hot path never looks up a missing property on `res`.
  */
 export function untrackResponse(res: object): void {
-  const r = res as Untrackable;
-  r[kUntracked] = true;
-  const state = r[kRequestState];
+  (res as Untrackable)[kUntracked] = true;
+  const state = responseStates.get(res);
   if (state !== undefined) state.untracked = true;
 }
 
 export function isUntracked(res: object): boolean {
-  const r = res as Untrackable;
-  return r[kUntracked] === true || r[kRequestState]?.untracked === true;
+  return (res as Untrackable)[kUntracked] === true || responseStates.get(res)?.untracked === true;
 }

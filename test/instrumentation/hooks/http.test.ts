@@ -113,6 +113,13 @@ beforeAll(async () => {
   app.get('/many/:n', (_req, res) => {
     res.json({});
   });
+  // What the hook left on the request objects, as the handler sees them mid-stream.
+  app.get('/own-keys', (req, res) => {
+    sse(res);
+    res.write('data: one\n\n');
+    const own = (o: object) => [...Object.getOwnPropertyNames(o), ...Object.getOwnPropertySymbols(o).map(String)];
+    res.end(`data: ${JSON.stringify({ req: own(req), res: own(res) })}\n\n`);
+  });
 
   server = app.listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
@@ -356,6 +363,13 @@ describe('HTTP request duration', () => {
     expect(view.value(STREAMS, { 'http.route': '/untracked' })).toBe(0);
     expect(view.count(TTFT, { 'http.route': '/untracked' })).toBe(0);
     expect(view.count(HTTP, { 'http.route': '/untracked' })).toBe(1);
+  });
+
+  it('adds no property to the request or response (their hidden classes stay the app\'s own)', async () => {
+    const { body } = await get('/own-keys');
+    const keys = JSON.parse(body.split('\n\n')[1]!.slice('data: '.length)) as { req: string[]; res: string[] };
+    expect(keys.res).toContain('statusCode');
+    expect([...keys.req, ...keys.res].filter((k) => /chatpulse/i.test(k))).toEqual([]);
   });
 
   it('collapses routes past the cardinality limit into one value', async () => {
