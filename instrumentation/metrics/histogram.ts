@@ -6,6 +6,11 @@ export class HistogramCell {
   readonly boundaries: readonly number[];
   /** counts[i] holds values in (boundaries[i-1], boundaries[i]]; the last slot is +Inf. */
   readonly counts: Float64Array;
+  /**
+   * The boundaries as raw doubles for the search: the catalog's frozen arrays hold boxed numbers,
+   * and a search over them compiled to a generic keyed load per step.
+   */
+  private readonly bounds: Float64Array;
   sum = 0;
   count = 0;
   min = Infinity;
@@ -13,18 +18,19 @@ export class HistogramCell {
 
   constructor(boundaries: readonly number[]) {
     this.boundaries = boundaries;
+    this.bounds = Float64Array.from(boundaries);
     this.counts = new Float64Array(boundaries.length + 1);
   }
 
   record(value: number): void {
     // Non-finite or negative durations come from clock anomalies; recording them would poison sums.
     if (!(value >= 0) || value === Infinity) return;
-    const b = this.boundaries;
+    const b = this.bounds;
     let lo = 0;
     let hi = b.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (value <= (b[mid] as number)) hi = mid;
+      if (value <= b[mid]!) hi = mid;
       else lo = mid + 1;
     }
     this.counts[lo]! += 1;

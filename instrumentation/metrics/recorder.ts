@@ -69,24 +69,26 @@ class StreamSeries {
   readonly ttft: Series<HistogramCell>;
   readonly ttfa: Series<HistogramCell>;
   readonly active: Series<number>;
-  readonly duration: Record<StreamOutcome, Series<HistogramCell>>;
-  readonly finished: Record<StreamOutcome, Series<number>>;
+  /** By outcome index (outcomeIndex()): an element load, not a string-keyed property lookup. */
+  readonly duration: Series<HistogramCell>[] = [];
+  readonly finished: Series<number>[] = [];
 
   constructor(route: string, r: Recorder) {
     const byRoute = () => ({ [ATTR.HTTP_ROUTE]: route });
     this.ttft = r.timeToFirstToken.get(route, byRoute);
     this.ttfa = r.timeToFirstAudio.get(route, byRoute);
     this.active = r.streamsActive.get(route, byRoute);
-    const dur = {} as Record<StreamOutcome, Series<HistogramCell>>;
-    const fin = {} as Record<StreamOutcome, Series<number>>;
     for (const o of STREAM_OUTCOMES) {
       const attrs = () => ({ [ATTR.HTTP_ROUTE]: route, [ATTR.STREAM_OUTCOME]: o });
-      dur[o] = r.streamDuration.get(`${route}\0${o}`, attrs);
-      fin[o] = r.streams.get(`${route}\0${o}`, attrs);
+      this.duration.push(r.streamDuration.get(`${route}\0${o}`, attrs));
+      this.finished.push(r.streams.get(`${route}\0${o}`, attrs));
     }
-    this.duration = dur;
-    this.finished = fin;
   }
+}
+
+/** Index of an outcome in STREAM_OUTCOMES order. */
+function outcomeIndex(outcome: StreamOutcome): number {
+  return outcome === 'completed' ? 0 : outcome === 'failed' ? 1 : 2;
 }
 
 /** Per-route series handles, resolved once per route so the hot path builds no keys. */
@@ -256,8 +258,9 @@ export class Recorder {
   streamEnded(route: RouteSeries, outcome: StreamOutcome, seconds: number): void {
     const st = route.stream;
     st.active.value -= 1;
-    st.duration[outcome].value.record(seconds);
-    st.finished[outcome].value += 1;
+    const i = outcomeIndex(outcome);
+    st.duration[i]!.value.record(seconds);
+    st.finished[i]!.value += 1;
     for (const l of this.listeners) l.onStreamEnd?.(route.route, outcome, seconds);
   }
 
