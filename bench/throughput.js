@@ -207,6 +207,14 @@ const VARIANTS = {
     }),
     recorded: /^http_server_request_duration_count\{[^}]*http_route="\/api\/chat\/stream"[^}]*\} (\S+)/gm,
   },
+  // A second uninstrumented server (A/A control): its ratio's spread is the noise floor of the run.
+  'uninstrumented-aa': {
+    label: 'uninstrumented-aa',
+    command: 'node bench/sse-server.js  # A/A control',
+    prometheus: false,
+    nodeArgs: () => [],
+    env: () => ({}),
+  },
   // Diagnostic variants (not run by default): which part of chatpulse costs what.
   'chatpulse-noparse': chatpulseExperiment('chatpulse-noparse', 'sse-noparse.js'),
   'chatpulse-fastpath': chatpulseExperiment('chatpulse-fastpath', 'sse-fastpath.js'),

@@ -1,0 +1,218 @@
+'use strict';
+/**
+ * Instructions per request, counted by valgrind (callgrind), for the SSE endpoint uninstrumented and
+ * under Chatpulse, with the difference split by where it runs (Chatpulse's own JS, Node's JS,
+ * V8 builtins, inline-cache and hidden-class runtime, GC, the optimizing compiler, other native).
+ *
+ * Why: on this 2-core VM a fresh process's speed varies by several percent, so the throughput
+ * benchmark cannot resolve a change of one or two points. Instruction counts do not depend on what
+ * else the machine is doing (the same variant measures within about 1 %); they miss cache effects,
+ * so they complement throughput.js, not replace it.
+ *
+ * Method: each server runs under `valgrind --tool=callgrind --instr-atstart=no`; a count-based
+ * driver sends --warmup requests (not counted, so the JIT reaches steady state), counting is
+ * switched on with `callgrind_control -i on`, --requests more are sent, counting is switched off.
+ * JIT-compiled functions are named from the process's `--perf-basic-prof` map. Variants run two at a
+ * time (the counts do not depend on it).
+ *
+ *   npm run build && node bench/instructions.js [--warmup 10000] [--requests 5000] [--variants uninstrumented,chatpulse]
+ *                                               [--ref NAME=DIST] [--top 25] [--json out.json]
+ * Needs valgrind (Debian: apt-get install valgrind). Takes about 2 minutes for two variants.
+ */
+const { spawn, execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const http = require('node:http');
+const os = require('node:os');
+const path = require('node:path');
+
+const ROOT = path.join(__dirname, '..');
+const SERVER = path.join(__dirname, 'sse-server.js');
+
+function parseArgs(argv) {
+  const o = { warmup: 10000, requests: 5000, variants: ['uninstrumented', 'chatpulse'], refs: {}, top: 25, json: undefined };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const v = argv[++i];
+    if (v === undefined) throw new Error(`${a} needs a value`);
+    if (a === '--warmup') o.warmup = Number(v);
+    else if (a === '--requests') o.requests = Number(v);
+    else if (a === '--variants') o.variants = v.split(',');
+    else if (a === '--top') o.top = Number(v);
+    else if (a === '--json') o.json = v;
+    else if (a === '--ref') {
+      const [name, dir] = v.split('=');
+      if (!name || !dir) throw new Error('--ref takes NAME=DIST');
+      o.refs[name] = path.resolve(dir);
+      if (!o.variants.includes(name)) o.variants.push(name);
+    } else throw new Error(`unknown option ${a}`);
+  }
+  if (!(o.warmup >= 0) || !(o.requests >= 100)) throw new Error('--warmup must be >= 0 and --requests >= 100');
+  return o;
+}
+
+function nodeArgsOf(variant, opts) {
+  if (variant === 'uninstrumented') return [];
+  if (variant === 'chatpulse') return ['--require', path.join(ROOT, 'dist', 'instrumentation', 'register.js')];
+  const dist = opts.refs[variant];
+  if (dist === undefined) throw new Error(`unknown variant ${variant} (known: uninstrumented, chatpulse, or --ref NAME=DIST)`);
+  return ['--require', path.join(dist, 'instrumentation', 'register.js')];
+}
+
+/** Sends n GET requests over `conns` keep-alive connections, one in flight per connection. */
+function drive(port, n, conns) {
+  return new Promise((resolve, reject) => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: conns });
+    let sent = 0;
+    let done = 0;
+    const one = () => {
+      if (sent >= n) return;
+      sent++;
+      http
+        .get({ host: '127.0.0.1', port, path: '/api/chat/stream', agent }, (res) => {
+          res.resume();
+          res.on('end', () => {
+            if (++done === n) {
+              agent.destroy();
+              resolve();
+            } else one();
+          });
+        })
+        .on('error', reject);
+    };
+    for (let i = 0; i < conns; i++) one();
+  });
+}
+
+async function measure(variant, opts, dir) {
+  const out = path.join(dir, `${variant}.cg`);
+  const child = spawn(
+    'valgrind',
+    ['--tool=callgrind', '--smc-check=all-non-file', '--instr-atstart=no', `--callgrind-out-file=${out}`, process.execPath, '--perf-basic-prof', ...nodeArgsOf(variant, opts), SERVER],
+    { cwd: ROOT, env: { ...process.env, PORT: '0', OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1', OTEL_EXPORTER_PROMETHEUS_PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stderr.on('data', (c) => (stderr += c));
+  const port = await new Promise((resolve, reject) => {
+    child.stdout.on('data', (c) => {
+      stdout += c;
+      const m = /ready (\d+)/.exec(stdout);
+      if (m) resolve(Number(m[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`${variant}: server exited (${code}) before ready\n${stderr.slice(-2000)}`)));
+  });
+  await drive(port, opts.warmup, 4);
+  execFileSync('callgrind_control', ['-i', 'on', String(child.pid)], { stdio: 'ignore' });
+  await drive(port, opts.requests, 4);
+  execFileSync('callgrind_control', ['-i', 'off', String(child.pid)], { stdio: 'ignore' });
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+  const perfMap = path.join(os.tmpdir(), `perf-${child.pid}.map`);
+  const funcs = attribute(out, perfMap, opts.requests);
+  fs.rmSync(perfMap, { force: true });
+  return funcs;
+}
+
+/** Self instructions per request by function name, JIT code named from the perf map. */
+function attribute(cgFile, perfMap, requests) {
+  const entries = fs.existsSync(perfMap)
+    ? fs
+        .readFileSync(perfMap, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => {
+          const [a, s, ...name] = l.split(' ');
+          return { start: parseInt(a, 16), size: parseInt(s, 16), name: name.join(' ') };
+        })
+        .sort((x, y) => x.start - y.start)
+    : [];
+  const nameOf = (addr) => {
+    let lo = 0;
+    let hi = entries.length - 1;
+    let i = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (entries[mid].start <= addr) {
+        i = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    // Code space is reused: the latest entry covering the address, within a short look-back.
+    for (let j = i; j >= 0 && j > i - 200; j--) if (addr < entries[j].start + entries[j].size) return `JS ${entries[j].name}`;
+    return 'JS (unnamed)';
+  };
+  const text = execFileSync('callgrind_annotate', ['--threshold=100', cgFile], { maxBuffer: 256 << 20 }).toString();
+  const funcs = new Map();
+  for (const line of text.split('\n')) {
+    const m = /^\s*([\d,]+) \([^)]*\)\s+(.*)$/.exec(line);
+    if (!m || m[2].includes('PROGRAM TOTALS')) continue;
+    let name = m[2].replace(/\s*\[.*\]$/, '');
+    const jit = /^\?\?\?:0x([0-9a-f]+)$/.exec(name);
+    if (jit) name = nameOf(parseInt(jit[1], 16));
+    name = name.replace(/0x[0-9a-f]+/g, '').replace(/^JS JS:/, 'JS ');
+    funcs.set(name, (funcs.get(name) ?? 0) + Number(m[1].replace(/,/g, '')) / requests);
+  }
+  return funcs;
+}
+
+const CATEGORIES = [
+  ['chatpulse JS', (k) => k.startsWith('JS ') && k.includes('/instrumentation/')],
+  ['other JS', (k) => k.startsWith('JS ')],
+  ['optimizing compiler', (k) => /compiler::|Turbofan|Maglev/.test(k)],
+  ['GC', (k) => /Scaveng|Marking|Sweep|Heap|heap::|Evacuat|Remembered|SlotSet|BodyDescriptor|MemoryChunk|MinorMC|Concurrent/.test(k)],
+  ['inline caches, hidden classes', (k) => /IC|LookupIterator|MigrateToMap|DescriptorArray|Map::|Transition|Runtime_/.test(k)],
+  ['V8 builtins', (k) => k.includes('Builtins_')],
+  ['other native', () => true],
+];
+const categoryOf = (k) => CATEGORIES.find(([, test]) => test(k))[0];
+
+function byCategory(funcs) {
+  const c = new Map(CATEGORIES.map(([name]) => [name, 0]));
+  for (const [k, v] of funcs) c.set(categoryOf(k), c.get(categoryOf(k)) + v);
+  return c;
+}
+
+const fmt = (n) => Math.round(n).toLocaleString('en-US');
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chatpulse-instr-'));
+  console.log(`callgrind: ${opts.warmup} warm-up requests, then ${opts.requests} counted, per variant (${opts.variants.join(', ')})`);
+  const results = new Map();
+  for (let i = 0; i < opts.variants.length; i += 2) {
+    const pair = opts.variants.slice(i, i + 2);
+    const funcs = await Promise.all(pair.map((v) => measure(v, opts, dir)));
+    pair.forEach((v, j) => results.set(v, funcs[j]));
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+
+  const base = results.get('uninstrumented');
+  const total = (f) => [...f.values()].reduce((a, b) => a + b, 0);
+  console.log(`\n| variant | instructions / request | vs uninstrumented |\n| --- | ---: | ---: |`);
+  for (const [v, f] of results) {
+    const t = total(f);
+    console.log(`| ${v} | ${fmt(t)} | ${base && v !== 'uninstrumented' ? `+${fmt(t - total(base))} (${((t / total(base) - 1) * 100).toFixed(1)} %)` : '–'} |`);
+  }
+  const json = { date: new Date().toISOString(), node: process.version, options: opts, variants: {} };
+  for (const [v, f] of results) {
+    json.variants[v] = { total: total(f), categories: Object.fromEntries(byCategory(f)) };
+    if (!base || v === 'uninstrumented') continue;
+    const cb = byCategory(base);
+    const cv = byCategory(f);
+    console.log(`\n${v} − uninstrumented, instructions per request by where they run:`);
+    for (const [name] of CATEGORIES) console.log(`  ${name.padEnd(30)} ${fmt(cv.get(name) - cb.get(name)).padStart(8)}`);
+    const diff = [...new Set([...f.keys(), ...base.keys()])]
+      .map((k) => [k, (f.get(k) ?? 0) - (base.get(k) ?? 0)])
+      .sort((a, b) => b[1] - a[1]);
+    console.log(`  top ${opts.top} functions by added instructions per request:`);
+    for (const [k, d] of diff.slice(0, opts.top)) console.log(`  ${fmt(d).padStart(8)}  ${k.slice(0, 120)}`);
+    json.variants[v].topAdded = diff.slice(0, opts.top).map(([k, d]) => ({ function: k, perRequest: d }));
+  }
+  if (opts.json) fs.writeFileSync(opts.json, `${JSON.stringify(json, null, 1)}\n`);
+}
+
+main().catch((err) => {
+  console.error(err.stack ?? err);
+  process.exit(1);
+});
