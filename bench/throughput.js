@@ -43,12 +43,15 @@ const LOADGEN = path.join(__dirname, 'loadgen.js');
 let DIST = path.join(ROOT, 'dist');
 let REGISTER = path.join(DIST, 'instrumentation', 'register.js');
 const STREAM_PATH = '/api/chat/stream';
+// The endpoint's write pattern (--shape), passed to every server as BENCH_SSE_SHAPE; set by main().
+let SHAPE = 'burst';
 
 function usage() {
   return `usage: node bench/throughput.js [--rounds N=5] [--duration S=5] [--warmup S=4] [--connections C=16]
-                                [--variants uninstrumented,chatpulse,otel-auto] [--json out.json] [--seed N]
+                                [--variants uninstrumented,uninstrumented-aa,chatpulse,otel-auto] [--json out.json] [--seed N]
                                 [--max-background CORES=0.25] [--retries N=1] [--wait-quiet S=20] [--budget S=240]
                                 [--mode sequential|sliced] [--slice-ms MS=250]
+                                [--shape burst|per-token]   # the endpoint's writes: two event-loop turns, or one event per turn
                                 [--cpu-prof VARIANT,... [--profile-dir DIR]]   # profile these variants' servers
                                 [--ref-dist DIR]   # adds variant chatpulse-ref: DIR/instrumentation/register.js (another build)
                                 [--ref NAME=DIR]   # adds variant NAME the same way (repeatable: several builds in one run)
@@ -61,7 +64,7 @@ function parseArgs(argv) {
     duration: 5,
     warmup: 4,
     connections: 16,
-    variants: ['uninstrumented', 'chatpulse', 'otel-auto'],
+    variants: ['uninstrumented', 'uninstrumented-aa', 'chatpulse', 'otel-auto'],
     json: undefined,
     seed: undefined,
     profile: undefined,
@@ -73,6 +76,7 @@ function parseArgs(argv) {
     refDist: undefined,
     refs: [],
     mode: 'sequential',
+    shape: process.env.BENCH_SSE_SHAPE === 'per-token' ? 'per-token' : 'burst',
     cpuProf: [],
     sliceMs: 250,
   };
@@ -108,6 +112,7 @@ function parseArgs(argv) {
       o.refs.push({ name: v.slice(0, eq), dir: path.resolve(v.slice(eq + 1)) });
     }
     else if (a === '--mode') o.mode = next();
+    else if (a === '--shape') o.shape = next();
     else if (a === '--cpu-prof') o.cpuProf = next().split(',').map((x) => x.trim()).filter(Boolean);
     else if (a === '--slice-ms') o.sliceMs = num();
     else if (a === '--profile-dir') o.profileDir = path.resolve(next());
@@ -117,6 +122,7 @@ function parseArgs(argv) {
     } else throw new Error(`unknown option ${a}\n${usage()}`);
   }
   if (!(o.warmup >= 0)) throw new Error('--warmup must be >= 0');
+  if (o.shape !== 'burst' && o.shape !== 'per-token') throw new Error('--shape must be burst or per-token');
   if (o.mode !== 'sequential' && o.mode !== 'sliced') throw new Error(`--mode must be sequential or sliced\n${usage()}`);
   return o;
 }
@@ -368,7 +374,7 @@ async function startVariant(variantName, { cpuProfDir, cpuProfName } = {}) {
     if (cpuProfName) nodeArgs.unshift(`--cpu-prof-name=${cpuProfName}`);
   }
   const spawnedAt = performance.now();
-  const env = { ...process.env, PORT: '0', ...v.env(promPort) };
+  const env = { ...process.env, PORT: '0', BENCH_SSE_SHAPE: SHAPE, ...v.env(promPort) };
   if (!v.prometheus) delete env.OTEL_EXPORTER_PROMETHEUS_PORT;
   const server = startServer({ nodeArgs, script: SERVER, env, cwd: ROOT });
   const h = {
@@ -507,14 +513,18 @@ async function measureSliced(variantNames, opts, round) {
     for (const name of variantNames) handles.push(await startVariant(name, profiling(name, opts, round)));
     const results = await loadVariants(handles, opts);
     const byName = Object.fromEntries(results.map((r) => [r.variant, r]));
-    // Per cycle, each variant's slice rate against the baseline's in the same cycle; median over cycles.
-    const base = byName.uninstrumented;
-    if (base) {
+    // Per cycle, each variant's slice rate against the baseline's in the same cycle; median over
+    // cycles. With the A/A control in the run, the baseline is the mean of the two uninstrumented
+    // servers: a fresh process's own speed varies by several percent, and two halve that noise.
+    const pool = [byName.uninstrumented, byName['uninstrumented-aa']].filter(Boolean);
+    if (pool.length > 0) {
       for (const r of results) {
         const ratios = [];
         for (const s of r.slices) {
-          const b = base.slices.find((x) => x.cycle === s.cycle);
-          if (b && b.count > 0 && s.ms > 0) ratios.push(s.count / s.ms / (b.count / b.ms));
+          const rates = pool.map((p) => p.slices.find((x) => x.cycle === s.cycle)).filter((b) => b && b.count > 0 && b.ms > 0);
+          if (rates.length !== pool.length || !(s.ms > 0)) continue;
+          const baseRate = rates.reduce((sum, b) => sum + b.count / b.ms, 0) / rates.length;
+          ratios.push(s.count / s.ms / baseRate);
         }
         r.cycleRatioMedian = median(ratios);
       }
@@ -706,13 +716,13 @@ function markdown(summary, variants, opts) {
     opts.mode === 'sliced'
       ? `${opts.rounds} rounds; in each, a fresh server per variant, all loaded in turn in ${opts.sliceMs} ms slices ` +
         `(random order per cycle) for ${opts.duration} s each after ${opts.warmup} s of warm-up; ratio = median over rounds of the ` +
-        `round's median per-cycle ratio; CPU per request includes each server's idle slices`
+        `round's median per-cycle ratio${variants.includes('uninstrumented-aa') ? ' to the mean of the two uninstrumented servers (uninstrumented and its A/A control)' : ''}; CPU per request includes each server's idle slices`
       : `${opts.rounds} interleaved rounds × ${variants.length} variants (shuffled order per round); each a fresh server, ` +
         `${opts.warmup} s warm-up, ${opts.duration} s measured; ratio = median over rounds of the per-round rps ratio`;
   lines.push(
     '',
     `${how}; ${opts.connections} keep-alive connections per server; one request = one SSE stream (10 token events, 1 audio ` +
-      `event, done); Prometheus endpoints scraped every second. Node ${process.version}, ${require('node:os').availableParallelism()} cores.`,
+      `event, done; ${opts.shape === 'burst' ? 'written in two event-loop turns' : 'one event per event-loop turn'}); Prometheus endpoints scraped every second. Node ${process.version}, ${require('node:os').availableParallelism()} cores.`,
   );
   const noisy = variants.reduce((n, v) => n + summary[v].noisyRuns, 0);
   if (noisy > 0) lines.push(`${noisy} measurement(s) ran with more than ${opts.maxBackground} cores of other load on the machine.`);
@@ -748,6 +758,7 @@ function snapshotDist() {
 async function main() {
   installCleanup();
   const opts = parseArgs(process.argv.slice(2));
+  SHAPE = opts.shape;
   if (!fs.existsSync(REGISTER)) throw new Error(`${REGISTER} is missing: run \`npm run build\` first (npm run bench does)`);
   snapshotDist();
   // Other builds of Chatpulse (e.g. of an earlier commit: git archive <rev> | tar -x -C DIR, link
