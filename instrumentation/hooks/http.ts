@@ -52,8 +52,6 @@ class RequestState {
 
 type TrackedSocket = Socket & { [kSocketRequests]?: RequestState[] };
 
-type PatchedResponse = ServerResponse;
-
 /** In-flight requests by response (see response-states.ts for why not a property). */
 const states = responseStates as WeakMap<object, RequestState>;
 
@@ -141,7 +139,7 @@ export function installHttpHook(recorder: Recorder, config: InstrumentationConfi
     }
   }
 
-  function classify(res: PatchedResponse, st: RequestState, a0: unknown, a1: unknown, a2: unknown): void {
+  function classify(res: ServerResponse, st: RequestState, a0: unknown, a1: unknown, a2: unknown): void {
     st.classified = true;
     const status = typeof a0 === 'number' ? a0 : res.statusCode;
     st.status = status;
@@ -155,7 +153,7 @@ export function installHttpHook(recorder: Recorder, config: InstrumentationConfi
     if (kind === KIND_SSE) st.parser = new SseParser(config.sse);
   }
 
-  function writeHead(this: PatchedResponse, a0: unknown, a1: unknown, a2: unknown) {
+  function writeHead(this: ServerResponse, a0: unknown, a1: unknown, a2: unknown) {
     // Classify only after the original accepted the headers: a writeHead that throws (bad
     // headers) is followed by an error response, which is not a stream.
     const ret = origWriteHead.apply(this, arguments as unknown as Parameters<typeof origWriteHead>);
@@ -171,7 +169,7 @@ export function installHttpHook(recorder: Recorder, config: InstrumentationConfi
   }
 
   // write and end are the hottest paths: a plain try/catch, no rest-args wrapper per chunk.
-  function observeChunk(res: PatchedResponse, chunk: unknown, encoding: unknown): void {
+  function observeChunk(res: ServerResponse, chunk: unknown, encoding: unknown): void {
     const st = states.get(res);
     if (st === undefined || st.kind === KIND_NONE) return;
     try {
@@ -181,13 +179,13 @@ export function installHttpHook(recorder: Recorder, config: InstrumentationConfi
     }
   }
 
-  function write(this: PatchedResponse, chunk: unknown, encoding: unknown) {
+  function write(this: ServerResponse, chunk: unknown, encoding: unknown) {
     const ret = origWrite.apply(this, arguments as unknown as Parameters<typeof origWrite>);
     observeChunk(this, chunk, encoding);
     return ret;
   }
 
-  function end(this: PatchedResponse, chunk: unknown, encoding: unknown) {
+  function end(this: ServerResponse, chunk: unknown, encoding: unknown) {
     const ret = origEnd.apply(this, arguments as unknown as Parameters<typeof origEnd>);
     observeChunk(this, chunk, encoding);
     return ret;
@@ -227,7 +225,7 @@ export function installHttpHook(recorder: Recorder, config: InstrumentationConfi
   }
 
   function onResponseFinish(message: unknown): void {
-    const st = states.get((message as { response: PatchedResponse }).response);
+    const st = states.get((message as { response: ServerResponse }).response);
     if (st !== undefined) closeRequest(st, true);
   }
 
@@ -247,7 +245,7 @@ export function installHttpHook(recorder: Recorder, config: InstrumentationConfi
   function onRequestStart(message: unknown): void {
     const { request, response, socket, server } = message as {
       request: IncomingMessage;
-      response: PatchedResponse;
+      response: ServerResponse;
       socket: TrackedSocket;
       server: unknown;
     };

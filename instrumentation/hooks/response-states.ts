@@ -4,8 +4,8 @@
  * A WeakMap rather than a symbol property on `res`: Express re-prototypes every response, so V8
  * copies the response's property descriptors into a new hidden class per request, and one more
  * property lengthens that copy; every read of it from the hook is then a megamorphic keyed load.
- * Measured with callgrind on bench/sse-server.js: ~7,000 instructions per request for the
- * property, a few hundred for the map. Kept on globalThis so that two copies of the package (CJS
+ * Measured with callgrind (bench/instructions.js): ~6,000 instructions per request for the
+ * property, ~1,200 for the map. Kept on globalThis so that two copies of the package (CJS
  * and ESM) share it.
  */
 export interface ResponseStateFlags {
