@@ -158,15 +158,9 @@ export class SseParser {
     if (end !== text.length - 2) return -1;
     let v = pos + 5;
     if (v < end && text.charCodeAt(v) === 32) v++;
-    const c = this.classes;
-    if (type !== '') {
-      if (c.audio.has(type)) return SIGNAL_AUDIO;
-      if (c.error.has(type)) {
-        this.errorData ??= text.slice(v, Math.min(end, v + VALUE_PREFIX));
-        return SIGNAL_ERROR;
-      }
-      if (c.ignored.has(type)) return 0;
-    }
+    const named = this.namedSignal(type);
+    if (named === SIGNAL_ERROR) this.errorData ??= text.slice(v, Math.min(end, v + VALUE_PREFIX));
+    if (named !== -1) return named;
     if (end - v === 6 && text.startsWith('[DONE]', v)) return 0;
     // As the full parse: blank data (within the kept prefix) is a keepalive, not a token.
     const last = Math.min(end, v + VALUE_PREFIX);
@@ -212,6 +206,16 @@ export class SseParser {
     return 0;
   }
 
+  /** What an event's name alone decides: audio, error, ignored (0), or -1 when its data decides. */
+  private namedSignal(type: string): number {
+    if (type === '') return -1;
+    const c = this.classes;
+    if (c.audio.has(type)) return SIGNAL_AUDIO;
+    if (c.error.has(type)) return SIGNAL_ERROR;
+    if (c.ignored.has(type)) return 0;
+    return -1;
+  }
+
   private dispatch(): number {
     const type = this.eventType;
     const hasData = this.hasData;
@@ -221,13 +225,9 @@ export class SseParser {
     this.data = '';
     // The spec drops events with an empty data buffer; so do we.
     if (!hasData) return 0;
-    const c = this.classes;
-    if (type !== '' && c.audio.has(type)) return SIGNAL_AUDIO;
-    if (type !== '' && c.error.has(type)) {
-      this.errorData ??= data;
-      return SIGNAL_ERROR;
-    }
-    if (type !== '' && c.ignored.has(type)) return 0;
+    const named = this.namedSignal(type);
+    if (named === SIGNAL_ERROR) this.errorData ??= data;
+    if (named !== -1) return named;
     // OpenAI-style end-of-stream sentinel, and empty keepalive events, are not tokens.
     if (data === '[DONE]' || isBlank(data)) return 0;
     return SIGNAL_TOKEN;
