@@ -149,7 +149,7 @@ class AlertingImpl implements Alerting {
           ...(o.schema !== undefined ? { schema: o.schema } : {}),
           ...(o.statementTimeoutMs !== undefined ? { statementTimeoutMs: o.statementTimeoutMs } : {}),
           applicationName: `chatpulse-alerts ${this.instanceId}`,
-          onPoolError: (err) => this.logger.warn({ err: err.message }, 'alerts: idle Postgres connection failed'),
+          onPoolError: (err) => this.logger.warn({ err: err.message }, 'alerts: Postgres connection lost'),
         })
       : new MemoryStore();
     this.errorLog = new ErrorLog({ now: this.now, onCritical: () => this.evaluateSoon() });

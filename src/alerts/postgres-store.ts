@@ -26,6 +26,10 @@ export interface PostgresStoreOptions {
   readonly statementTimeoutMs?: number;
   /** Connections at most. Default 4. */
   readonly maxConnections?: number;
+  /**
+   * Called once per connection found dead: idle in the pool, inside a transaction, or under a
+   * single statement (which is then retried on a fresh connection).
+   */
   readonly onPoolError?: (err: Error) => void;
   /** Shown in pg_stat_activity. Default `chatpulse-alerts`. */
   readonly applicationName?: string;
@@ -140,6 +144,9 @@ export class PostgresStore implements AlertStore {
       try {
         return (await this.pool.query<R>(sql, params)).rows;
       } catch (err) {
+        // pool.query handles a checked-out client's 'error' itself, so this is the only place
+        // a connection killed under a single statement is seen.
+        if (isConnectionLost(err)) this.onConnectionError?.(err as Error);
         if (attempt < MAX_RECONNECTS && isConnectionLost(err)) continue;
         throw this.unavailable(err);
       }

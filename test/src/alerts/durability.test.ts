@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, Clock, createSchema, freePort, harness, Receiver, waitFor, type Harness } from './helpers';
+import { PostgresStore } from '../../../src/alerts/postgres-store';
+import { api, Clock, createSchema, freePort, harness, PG_URL, Receiver, waitFor, type Harness } from './helpers';
 
 /**
  * Durable state in real Postgres: a restart loses nothing, and two replicas on one database never
@@ -123,13 +124,40 @@ describe('Postgres trouble during operation', () => {
     await h.alerting.evaluateNow();
     const killed = await db.query(`SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = $1`, [`chatpulse-alerts kill-${process.pid}`]);
     expect(killed.length).toBeGreaterThan(0);
-    await waitFor(() => h.lines.some((l) => l.msg === 'alerts: idle Postgres connection failed'), 5000, 'the pool error logged');
+    await waitFor(() => h.lines.some((l) => l.msg === 'alerts: Postgres connection lost'), 5000, 'the lost connection logged');
     clock.advance(6 * 60_000);
     await h.alerting.evaluateNow();
     expect(h.alerting.status().lastEvaluation).toMatchObject({ ok: true });
     expect((await api(h.base, 'GET', `${A}?category=network`)).body.alerts).toHaveLength(0);
     expect((await api(h.base, 'GET', A)).status).toBe(200);
     await closeReplica(h);
+  });
+
+  it('a connection killed under a single statement: reported once, the statement retried on a fresh connection', async () => {
+    const schema = await createSchema('killq');
+    const app = `chatpulse-killq-${process.pid}`;
+    const lost: Error[] = [];
+    const store = new PostgresStore({ connectionString: PG_URL, schema: schema.schema, applicationName: app, onPoolError: (e) => lost.push(e) });
+    try {
+      await store.init();
+      // Hold the statement on a lock so the kill lands while it runs, not while the connection idles.
+      await schema.query('BEGIN');
+      await schema.query('LOCK TABLE chatpulse_alerts IN ACCESS EXCLUSIVE MODE');
+      const pending = store.active();
+      const blocked = await waitFor(async () => {
+        const rows = await db.query(`SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'`, [app]);
+        return rows.length === 1 ? rows[0]!.pid : undefined;
+      }, 5000, 'the statement waiting on the lock');
+      await db.query('SELECT pg_terminate_backend($1)', [blocked]);
+      await waitFor(() => lost.length > 0, 5000, 'the lost connection reported');
+      await schema.query('COMMIT');
+      await expect(pending).resolves.toEqual([]);
+      expect(lost).toHaveLength(1);
+      expect(lost[0]!.message).toMatch(/terminat/i);
+    } finally {
+      await store.close();
+      await schema.drop();
+    }
   });
 });
 
