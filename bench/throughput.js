@@ -33,7 +33,7 @@ const fs = require('node:fs');
 const http = require('node:http');
 const net = require('node:net');
 const path = require('node:path');
-const { installCleanup, startServer, forkTracked, procCpuSeconds, machineBusySeconds } = require('./lib/procs');
+const { pinProcess, installCleanup, startServer, forkTracked, procCpuSeconds, machineBusySeconds } = require('./lib/procs');
 
 const ROOT = path.resolve(__dirname, '..');
 const SERVER = path.join(__dirname, 'sse-server.js');
@@ -45,6 +45,8 @@ let REGISTER = path.join(DIST, 'instrumentation', 'register.js');
 const STREAM_PATH = '/api/chat/stream';
 // The endpoint's write pattern (--shape), passed to every server as BENCH_SSE_SHAPE; set by main().
 let SHAPE = 'burst';
+// --pin: the CPU every server runs on (the load generator and this process get the others); set by main().
+let SERVER_CPUS;
 
 function usage() {
   return `usage: node bench/throughput.js [--rounds N=5] [--duration S=5] [--warmup S=4] [--connections C=16]
@@ -52,6 +54,7 @@ function usage() {
                                 [--max-background CORES=0.25] [--retries N=1] [--wait-quiet S=20] [--budget S=240]
                                 [--mode sequential|sliced] [--slice-ms MS=250]
                                 [--shape burst|per-token]   # the endpoint's writes: two event-loop turns, or one event per turn
+                                [--pin]   # servers on the last CPU, load generator and this process on the others (taskset)
                                 [--cpu-prof VARIANT,... [--profile-dir DIR]]   # profile these variants' servers
                                 [--ref-dist DIR]   # adds variant chatpulse-ref: DIR/instrumentation/register.js (another build)
                                 [--ref NAME=DIR]   # adds variant NAME the same way (repeatable: several builds in one run)
@@ -79,6 +82,7 @@ function parseArgs(argv) {
     shape: process.env.BENCH_SSE_SHAPE === 'per-token' ? 'per-token' : 'burst',
     cpuProf: [],
     sliceMs: 250,
+    pin: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -113,6 +117,7 @@ function parseArgs(argv) {
     }
     else if (a === '--mode') o.mode = next();
     else if (a === '--shape') o.shape = next();
+    else if (a === '--pin') o.pin = true;
     else if (a === '--cpu-prof') o.cpuProf = next().split(',').map((x) => x.trim()).filter(Boolean);
     else if (a === '--slice-ms') o.sliceMs = num();
     else if (a === '--profile-dir') o.profileDir = path.resolve(next());
@@ -228,6 +233,8 @@ const VARIANTS = {
   'mech-close': mechanism('mech-close', 'mech-close.js'),
   'mech-wrap': mechanism('mech-wrap', 'mech-wrap.js'),
   'mech-all': mechanism('mech-all', 'mech-all.js'),
+  'eld-only': mechanism('eld-only', 'eld-only.js'),
+  'sdk-required': mechanism('sdk-required', 'sdk-required.js'),
   'chatpulse-hooks-only': {
     label: 'chatpulse-hooks-only',
     command: 'OTEL_METRICS_EXPORTER=none node --require ./dist/instrumentation/register.js bench/sse-server.js',
@@ -376,7 +383,7 @@ async function startVariant(variantName, { cpuProfDir, cpuProfName } = {}) {
   const spawnedAt = performance.now();
   const env = { ...process.env, PORT: '0', BENCH_SSE_SHAPE: SHAPE, ...v.env(promPort) };
   if (!v.prometheus) delete env.OTEL_EXPORTER_PROMETHEUS_PORT;
-  const server = startServer({ nodeArgs, script: SERVER, env, cwd: ROOT });
+  const server = startServer({ nodeArgs, script: SERVER, env, cwd: ROOT, cpus: SERVER_CPUS });
   const h = {
     name: variantName,
     v,
@@ -722,7 +729,7 @@ function markdown(summary, variants, opts) {
   lines.push(
     '',
     `${how}; ${opts.connections} keep-alive connections per server; one request = one SSE stream (10 token events, 1 audio ` +
-      `event, done; ${opts.shape === 'burst' ? 'written in two event-loop turns' : 'one event per event-loop turn'}); Prometheus endpoints scraped every second. Node ${process.version}, ${require('node:os').availableParallelism()} cores.`,
+      `event, done; ${opts.shape === 'burst' ? 'written in two event-loop turns' : 'one event per event-loop turn'}); Prometheus endpoints scraped every second. Node ${process.version}, ${require('node:os').cpus().length} cores${SERVER_CPUS !== undefined ? `, servers pinned to CPU ${SERVER_CPUS}, load generator to the others` : ''}.`,
   );
   const noisy = variants.reduce((n, v) => n + summary[v].noisyRuns, 0);
   if (noisy > 0) lines.push(`${noisy} measurement(s) ran with more than ${opts.maxBackground} cores of other load on the machine.`);
@@ -759,6 +766,13 @@ async function main() {
   installCleanup();
   const opts = parseArgs(process.argv.slice(2));
   SHAPE = opts.shape;
+  if (opts.pin) {
+    const n = require('node:os').availableParallelism();
+    if (n < 2) throw new Error('--pin needs at least 2 CPUs');
+    SERVER_CPUS = String(n - 1);
+    // The load generator is forked from this process and inherits its affinity.
+    pinProcess(process.pid, n === 2 ? '0' : `0-${n - 2}`);
+  }
   if (!fs.existsSync(REGISTER)) throw new Error(`${REGISTER} is missing: run \`npm run build\` first (npm run bench does)`);
   snapshotDist();
   // Other builds of Chatpulse (e.g. of an earlier commit: git archive <rev> | tar -x -C DIR, link

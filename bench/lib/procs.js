@@ -53,9 +53,12 @@ function installCleanup() {
 }
 
 /** Spawns a server and resolves once it printed `ready <port>`. */
-function startServer({ nodeArgs, script, env, cwd, readyTimeoutMs = 30_000 }) {
+function startServer({ nodeArgs, script, env, cwd, readyTimeoutMs = 30_000, cpus }) {
+  // `taskset -c CPUS node …` execs node with that affinity from its first instruction, so every
+  // thread it starts (GC, compiler, libuv pool) inherits it; the pid stays node's.
+  const [file, args] = cpus === undefined ? [process.execPath, [...nodeArgs, script]] : ['taskset', ['-c', cpus, process.execPath, ...nodeArgs, script]];
   const child = track(
-    spawn(process.execPath, [...nodeArgs, script], {
+    spawn(file, args, {
       cwd,
       env: { ...env, BENCH_WATCH_STDIN: '1' },
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -143,4 +146,9 @@ function procCpuSeconds(pid) {
   return (Number(rest[11]) + Number(rest[12])) / clkTck;
 }
 
-module.exports = { installCleanup, startServer, forkTracked, procCpuSeconds, machineBusySeconds, killAll };
+/** Pins a running process, all its threads, to CPUS (taskset list syntax); children inherit it. */
+function pinProcess(pid, cpus) {
+  require('node:child_process').execFileSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
+}
+
+module.exports = { pinProcess, installCleanup, startServer, forkTracked, procCpuSeconds, machineBusySeconds, killAll };
