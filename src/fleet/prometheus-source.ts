@@ -69,6 +69,8 @@ export function fleetQueries(service: string | undefined, windowSeconds: number)
     caches: `sum by (chatbot_cache_name, chatbot_cache_result) (increase(chatbot_cache_lookups_total${sel()}${w}))`,
     errors: `sum by (error_type) (increase(chatbot_errors_total${sel()}${w}))`,
     activeStreams: `sum(chatbot_streams_active${sel()})`,
+    // What the per-process thresholds grade: the busiest instance, its routes summed.
+    activeStreamsBusiestInstance: `max(sum by (job, instance) (chatbot_streams_active${sel()}))`,
     // Process gauges: the worst instance.
     memoryUtilization: `max(process_memory_utilization${sel()})`,
     cpuUtilization: `max(process_cpu_utilization${sel()})`,
@@ -191,7 +193,7 @@ export class PrometheusSignalSource implements SignalSource {
       return stats;
     };
     try {
-      const [ttft, ttfa, complete, streams, total, serverErrors, caches, errors, active, mem, cpu, loop, instances] = await Promise.all([
+      const [ttft, ttfa, complete, streams, total, serverErrors, caches, errors, active, busiest, mem, cpu, loop, instances] = await Promise.all([
         latency(q.timeToFirstToken),
         latency(q.timeToFirstAudio),
         latency(q.completeResponse),
@@ -201,6 +203,7 @@ export class PrometheusSignalSource implements SignalSource {
         run(q.caches),
         run(q.errors),
         run(q.activeStreams),
+        run(q.activeStreamsBusiestInstance),
         run(q.memoryUtilization),
         run(q.cpuUtilization),
         run(q.eventLoopDelayP99),
@@ -237,6 +240,7 @@ export class PrometheusSignalSource implements SignalSource {
         caches: cacheMap,
         errors: errorMap,
         activeStreams: roundCount(first(active)),
+        activeStreamsBusiestInstance: roundCount(first(busiest)),
         process:
           memV === undefined && cpuV === undefined && loopV === undefined
             ? undefined

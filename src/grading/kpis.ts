@@ -130,7 +130,7 @@ export const KPIS: readonly KpiDefinition[] = Object.freeze([
     direction: 'above',
     unit: 'count',
     needsSamples: false,
-    read: (s) => ({ value: s.activeStreams, samples: 1 }),
+    read: (s) => ({ value: s.activeStreamsBusiestInstance ?? s.activeStreams, samples: 1 }),
   },
   {
     key: 'memory',

@@ -20,8 +20,13 @@ export interface SignalSnapshot {
   readonly requests: { readonly total: number; readonly serverErrors: number };
   readonly caches: Readonly<Record<string, { readonly hits: number; readonly misses: number }>>;
   readonly errors: Readonly<Record<string, number>>;
-  /** Streams open now. */
+  /** Streams open now (for a fleet: on all instances together). */
   readonly activeStreams: number;
+  /**
+   * For a fleet: the most streams open on one instance. The active-streams thresholds are per
+   * process, so this is what they grade; in-process it is absent and `activeStreams` is graded.
+   */
+  readonly activeStreamsBusiestInstance?: number;
   /** Process gauges now (for a fleet: the worst instance). */
   readonly process?: {
     readonly memoryUtilization: number;

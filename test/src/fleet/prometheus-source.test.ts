@@ -28,6 +28,8 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fleetQueries, PrometheusQueryError, PrometheusSignalSource, roundCount } from '../../../src/fleet/prometheus-source';
 import { PrometheusFleet } from '../../../src/fleet/fleet-health';
+import { gradeKpis } from '../../../src/grading/grade';
+import { DEFAULT_THRESHOLDS } from '../../../src/grading/kpis';
 import type { SignalSnapshot } from '../../../src/signals/snapshot';
 import { FIXTURES, REGISTER, freePort, get, killAllChildren, sleep, spawnApp, type AppChild } from '../../fixtures/harness';
 import { CLI, REPO, ensureBuilt, runCli } from '../cli/cli-helpers';
@@ -203,6 +205,7 @@ describe('fleet mode against a real Prometheus scraping two instances', () => {
     expect(s.caches).toEqual(EXPECTED.caches);
     expect(s.errors).toEqual(EXPECTED.errors);
     expect(s.activeStreams).toBe(0);
+    expect(s.activeStreamsBusiestInstance).toBe(0);
     // The KPI ratios, defined as in alerts/rules: completed / (completed + failed), 5xx / all, hits / lookups.
     expect(s.streams.completed / (s.streams.completed + s.streams.failed)).toBe(0.95);
     expect(s.requests.serverErrors / s.requests.total).toBe(0.05);
@@ -261,6 +264,7 @@ describe('fleet mode against a real Prometheus scraping two instances', () => {
       caches: {},
       errors: {},
       activeStreams: 0,
+      activeStreamsBusiestInstance: 0,
       process: undefined,
       instances: 0,
     });
@@ -341,6 +345,27 @@ describe('PrometheusSignalSource failures name the URL and leak no NaN', () => {
     };
   }
   const vector = (value: string, metric: Record<string, string> = {}) => JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [{ metric, value: [1, value] }] } });
+
+  it('active streams: the fleet total is reported, the busiest instance (routes summed) is graded against the per-process thresholds', async () => {
+    // A holds 3 streams on two routes, B holds 2: a total of 5, the busiest instance 3.
+    expect((await get(`http://127.0.0.1:${a.controlPort}/hold?n=2&route=/ws/chat`)).status).toBe(200);
+    expect((await get(`http://127.0.0.1:${a.controlPort}/hold?n=1&route=/grpc/chat`)).status).toBe(200);
+    expect((await get(`http://127.0.0.1:${b.controlPort}/hold?n=2&route=/ws/chat`)).status).toBe(200);
+    const source = new PrometheusSignalSource({ url: promUrl, service: SERVICE, windowMs: 60_000, timeoutMs: 5000 });
+    try {
+      let s = await source.snapshot();
+      await waitFor("both instances' held streams scraped", 10_000, async () => (s = await source.snapshot()).activeStreams === 5);
+      expect(s.activeStreamsBusiestInstance).toBe(3);
+      // Thresholds under which the total (5) would fail while the busiest instance (3) warns.
+      const thresholds = { ...DEFAULT_THRESHOLDS, activeStreams: { target: 1, warn: 2, fail: 4 } };
+      const kpi = gradeKpis(s, { thresholds, minSamples: 1 }).find((k) => k.kpi === 'activeStreams');
+      expect(kpi).toMatchObject({ status: 'warn', value: 3 });
+    } finally {
+      source.close();
+      await get(`http://127.0.0.1:${a.controlPort}/release`);
+      await get(`http://127.0.0.1:${b.controlPort}/release`);
+    }
+  });
 
   it('Prometheus down: rejects naming the URL and the connection error', async () => {
     const port = await freePort();
@@ -430,6 +455,7 @@ describe('PrometheusSignalSource failures name the URL and leak no NaN', () => {
     expect(q.completeResponse.count).toBe('sum(increase(chatbot_stream_duration_count{service_name="chat\\"bot", chatbot_stream_outcome="completed"}[300s]))');
     expect(q.instances).toBe('count(count by (job, instance) (process_memory_utilization{service_name="chat\\"bot"}))');
     expect(fleetQueries(undefined, 60).activeStreams).toBe('sum(chatbot_streams_active)');
+    expect(fleetQueries(undefined, 60).activeStreamsBusiestInstance).toBe('max(sum by (job, instance) (chatbot_streams_active))');
     expect([roundCount(2.5), roundCount(NaN), roundCount(-0.1), roundCount(Infinity), roundCount(undefined)]).toEqual([3, 0, 0, 0, 0]);
   });
 });
