@@ -20,7 +20,7 @@ const PROGRESS_INTERVAL_MS = 15_000;
 const USAGE = `usage: node examples/chatbot/run.js [--duration SECONDS] [--rps N]
   --duration S   seconds of traffic, then stop and exit (default 0 = until Ctrl-C)
   --rps N        mean requests per second of the built-in traffic driver (default 2)
-environment: PORT (default 3000), CHATPULSE_HEALTH_PORT (default 9465),
+environment: PORT (default 3000), CHATPULSE_HEALTH_PORT (default 9465), OTEL_SERVICE_NAME (default chatbot),
   CHATPULSE_REGISTER (register module to preload, default chatpulse/register),
   and every knob of server.js (see README.md)`;
 
@@ -107,7 +107,9 @@ async function main() {
 
   const child = spawn(process.execPath, ['--require', register, SERVER], {
     cwd: REPO_ROOT,
-    env: { ...process.env, PORT: port, CHATPULSE_HEALTH_PORT: healthPort },
+    // One name for the metrics' service_name and the health report (OTel's own default would be
+    // unknown_service:node, which no dashboard filter expects).
+    env: { ...process.env, PORT: port, CHATPULSE_HEALTH_PORT: healthPort, OTEL_SERVICE_NAME: process.env.OTEL_SERVICE_NAME || 'chatbot' },
     stdio: 'inherit',
   });
   const exited = once(child, 'exit');

@@ -558,10 +558,12 @@ describe('sample chatbot: traffic driver and run.js', () => {
       CHATPULSE_REGISTER: path.join(HERE, 'fixtures', 'noop-register.cjs'),
       // Keeps this smoke test's traffic out of the shared conversations table.
       DATABASE_URL: CLOSED_PORT_POSTGRES,
+      // Unset (empty): the sample names itself, so metrics and health report the same service.
+      OTEL_SERVICE_NAME: '',
     });
     expect(await run.exit, run.output()).toBe(0);
     const output = run.output();
-    expect(output).toContain('noop register preloaded');
+    expect(output).toContain('noop register preloaded (OTEL_SERVICE_NAME=chatbot)');
     expect(output).toContain(`http://127.0.0.1:${port}`);
     expect(output).toContain('http://127.0.0.1:9464/metrics');
     expect(output).toContain('http://127.0.0.1:9465/api/v1/health');
