@@ -146,8 +146,9 @@ export class PostgresStore implements AlertStore {
       } catch (err) {
         // pool.query handles a checked-out client's 'error' itself, so this is the only place
         // a connection killed under a single statement is seen.
-        if (isConnectionLost(err)) this.onConnectionError?.(err as Error);
-        if (attempt < MAX_RECONNECTS && isConnectionLost(err)) continue;
+        const lost = isConnectionLost(err);
+        if (lost) this.onConnectionError?.(err as Error);
+        if (attempt < MAX_RECONNECTS && lost) continue;
         throw this.unavailable(err);
       }
     }
