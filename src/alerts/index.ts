@@ -123,6 +123,8 @@ class AlertingImpl implements Alerting {
   private queued: Promise<void> | undefined;
   private last: AlertingStatus['lastEvaluation'] = null;
   private evaluations = 0;
+  /** Bumped by every change this replica applies to the cache (see refreshCache). */
+  private appliedVersion = 0;
 
   constructor(o: AlertingOptions, settings: AlertsSettings) {
     this.o = o;
@@ -204,7 +206,7 @@ class AlertingImpl implements Alerting {
         this.ready = true;
         this.initError = undefined;
         await this.refreshOverrides();
-        this.cacheFrom(await this.store.active());
+        await this.refreshCache();
       } catch (err) {
         this.initError = (err as Error).message;
         this.logger.error({ err: this.initError, store: this.store.kind }, 'alerts: the alert store is not ready; retrying at the next evaluation (the alerts API answers 503 until then)');
@@ -290,7 +292,7 @@ class AlertingImpl implements Alerting {
     try {
       await this.refreshOverrides();
       const summary = await this.evaluator.run();
-      this.cacheFrom(await this.store.active());
+      await this.refreshCache();
       this.last = { ...summary, ok: true };
       if (++this.evaluations % 120 === 0) await this.prune();
     } catch (err) {
@@ -316,6 +318,7 @@ class AlertingImpl implements Alerting {
 
   /** A change this replica made: update the cache, tell listeners, wake the notifier. */
   private applied(a: AlertRecord, type: AlertEvent['type'] | undefined): void {
+    this.appliedVersion++;
     const prev = this.cache.get(a.id);
     if (a.status === 'resolved') this.cache.delete(a.id);
     else this.cache.set(a.id, a);
@@ -327,6 +330,24 @@ class AlertingImpl implements Alerting {
       this.emit({ type: a.status === 'acknowledged' ? 'acknowledged' : 'fired', alert: a });
     } else if (prev !== undefined && prev.status !== a.status) {
       this.emit({ type: a.status === 'resolved' ? 'resolved' : 'acknowledged', alert: a });
+    }
+  }
+
+  /**
+   * Replaces the cache with the store's open alerts, unless this replica applied a change of its own
+   * while the read was in flight: that read is older than the cache, and installing it would drop
+   * the change (an Alertmanager alert received during an evaluation vanished from the dashboard
+   * until the next one). Such a read is retried; if changes keep coming, the next evaluation
+   * refreshes.
+   */
+  private async refreshCache(): Promise<void> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const version = this.appliedVersion;
+      const open = await this.store.active();
+      if (version === this.appliedVersion) {
+        this.cacheFrom(open);
+        return;
+      }
     }
   }
 

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
+import { MemoryStore } from '../../../src/alerts/memory-store';
 import { api, Clock, createSchema, harness, Receiver, waitFor, type Harness } from './helpers';
 
 /** Alertmanager's webhook (payload version 4) recorded in the same store, firing and resolved. */
@@ -161,6 +162,35 @@ describe('Alertmanager receiver', () => {
       await waitFor(() => other.alerting.activeAlerts().some((a) => a.ruleId === 'alertmanager:ChatbotKbCacheHitRateLow') || undefined, 2000, 'the alert in the other replica');
     } finally {
       await other.close();
+    }
+  });
+
+  it('an alert received while an evaluation reads the store stays in the active-alert cache', async () => {
+    const m = await harness({ clock: new Clock(), databaseUrl: false });
+    const original = MemoryStore.prototype.active;
+    let calls = 0;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    try {
+      await m.evaluate();
+      // The evaluation reads the open alerts twice: for its rules, then to refresh the cache. Hold
+      // the second read's answer, taken before the Alertmanager alert arrives, until after it did.
+      MemoryStore.prototype.active = async function (this: MemoryStore) {
+        const open = await original.call(this);
+        if (calls++ === 1) await gate;
+        return open;
+      };
+      const evaluation = m.alerting.evaluateNow();
+      await waitFor(() => calls === 2 || undefined, 2000, 'the cache refresh read held');
+      const r = await api(m.base, 'POST', AM, payload('firing', [ttft('firing')]));
+      expect(r.body).toMatchObject({ fired: 1 });
+      release();
+      await evaluation;
+      expect(m.alerting.activeAlerts().map((a) => a.ruleId)).toEqual(['alertmanager:ChatbotTimeToFirstTokenHigh']);
+    } finally {
+      MemoryStore.prototype.active = original;
+      release();
+      await m.close();
     }
   });
 });
