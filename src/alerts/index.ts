@@ -302,8 +302,17 @@ class AlertingImpl implements Alerting {
     }
   }
 
+  /** As refreshCache: a read that a rule change of this replica overtook is retried, not applied. */
   private async refreshOverrides(): Promise<void> {
-    if (this.store.durable) this.registry.applyOverrides(await this.store.ruleOverrides());
+    if (!this.store.durable) return;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const version = this.registry.version;
+      const rows = await this.store.ruleOverrides();
+      if (version === this.registry.version) {
+        this.registry.applyOverrides(rows);
+        return;
+      }
+    }
   }
 
   private async prune(): Promise<void> {

@@ -10,6 +10,7 @@ import type { RuleOverride } from './store';
 export class RuleRegistry {
   private readonly base: ReadonlyMap<string, EffectiveRule>;
   private overrides = new Map<string, EffectiveRule>();
+  private changes = 0;
   private readonly reported = new Set<string>();
 
   constructor(
@@ -52,7 +53,13 @@ export class RuleRegistry {
     this.overrides = next;
   }
 
+  /** Bumped by every `set`: a read of the store's overrides begun before it is older than the registry. */
+  get version(): number {
+    return this.changes;
+  }
+
   set(rule: Rule, by: string, at: number): EffectiveRule {
+    this.changes++;
     const e: EffectiveRule = { rule, source: 'api', updatedAt: new Date(at).toISOString(), updatedBy: by };
     this.overrides.set(rule.id, e);
     return e;
