@@ -148,7 +148,7 @@ function procCpuSeconds(pid) {
 
 /** Pins a running process, all its threads, to CPUS (taskset list syntax); children inherit it. */
 function pinProcess(pid, cpus) {
-  require('node:child_process').execFileSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
+  execFileSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
 }
 
 module.exports = { pinProcess, installCleanup, startServer, forkTracked, procCpuSeconds, machineBusySeconds, killAll };

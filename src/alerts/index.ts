@@ -12,6 +12,7 @@ import { parseAlertsSection, type AlertsSettings, type WebhookSettings } from '.
 import { ErrorLog, MAX_MESSAGE } from './error-log';
 import { Evaluator, type EvaluationSummary } from './evaluator';
 import { alertmanagerFingerprint } from './fingerprint';
+import { readUnlessOvertaken } from './fresh-read';
 import { MemoryStore } from './memory-store';
 import { Notifier } from './notifier';
 import { PostgresStore } from './postgres-store';
@@ -302,17 +303,11 @@ class AlertingImpl implements Alerting {
     }
   }
 
-  /** As refreshCache: a read that a rule change of this replica overtook is retried, not applied. */
+  /** A read that a rule change of this replica overtook is not applied (see fresh-read.ts). */
   private async refreshOverrides(): Promise<void> {
     if (!this.store.durable) return;
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const version = this.registry.version;
-      const rows = await this.store.ruleOverrides();
-      if (version === this.registry.version) {
-        this.registry.applyOverrides(rows);
-        return;
-      }
-    }
+    const rows = await readUnlessOvertaken(() => this.registry.version, () => this.store.ruleOverrides());
+    if (rows !== undefined) this.registry.applyOverrides(rows);
   }
 
   private async prune(): Promise<void> {
@@ -344,20 +339,12 @@ class AlertingImpl implements Alerting {
 
   /**
    * Replaces the cache with the store's open alerts, unless this replica applied a change of its own
-   * while the read was in flight: that read is older than the cache, and installing it would drop
-   * the change (an Alertmanager alert received during an evaluation vanished from the dashboard
-   * until the next one). Such a read is retried; if changes keep coming, the next evaluation
-   * refreshes.
+   * while the read was in flight (an Alertmanager alert received during an evaluation would vanish
+   * from the dashboard until the next one; see fresh-read.ts).
    */
   private async refreshCache(): Promise<void> {
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const version = this.appliedVersion;
-      const open = await this.store.active();
-      if (version === this.appliedVersion) {
-        this.cacheFrom(open);
-        return;
-      }
-    }
+    const open = await readUnlessOvertaken(() => this.appliedVersion, () => this.store.active());
+    if (open !== undefined) this.cacheFrom(open);
   }
 
   /** Replaces the cache with the store's open alerts, telling listeners about other replicas' changes. */

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { MemoryStore } from '../../../src/alerts/memory-store';
-import { api, Clock, createSchema, harness, Receiver, waitFor, type Harness } from './helpers';
+import { api, Clock, createSchema, harness, holdCall, Receiver, waitFor, type Harness, type HeldCall } from './helpers';
 
 /** Alertmanager's webhook (payload version 4) recorded in the same store, firing and resolved. */
 
@@ -167,29 +167,21 @@ describe('Alertmanager receiver', () => {
 
   it('an alert received while an evaluation reads the store stays in the active-alert cache', async () => {
     const m = await harness({ clock: new Clock(), databaseUrl: false });
-    const original = MemoryStore.prototype.active;
-    let calls = 0;
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
+    let held: HeldCall | undefined;
     try {
       await m.evaluate();
       // The evaluation reads the open alerts twice: for its rules, then to refresh the cache. Hold
       // the second read's answer, taken before the Alertmanager alert arrives, until after it did.
-      MemoryStore.prototype.active = async function (this: MemoryStore) {
-        const open = await original.call(this);
-        if (calls++ === 1) await gate;
-        return open;
-      };
+      held = holdCall(MemoryStore.prototype, 'active', 1);
       const evaluation = m.alerting.evaluateNow();
-      await waitFor(() => calls === 2 || undefined, 2000, 'the cache refresh read held');
+      await waitFor(() => held!.calls() === 2 || undefined, 2000, 'the cache refresh read held');
       const r = await api(m.base, 'POST', AM, payload('firing', [ttft('firing')]));
       expect(r.body).toMatchObject({ fired: 1 });
-      release();
+      held.release();
       await evaluation;
       expect(m.alerting.activeAlerts().map((a) => a.ruleId)).toEqual(['alertmanager:ChatbotTimeToFirstTokenHigh']);
     } finally {
-      MemoryStore.prototype.active = original;
-      release();
+      held?.restore();
       await m.close();
     }
   });

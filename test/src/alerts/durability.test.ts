@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresStore } from '../../../src/alerts/postgres-store';
-import { api, Clock, createSchema, freePort, harness, PG_URL, Receiver, waitFor, type Harness } from './helpers';
+import { api, Clock, createSchema, freePort, harness, holdCall, PG_URL, Receiver, waitFor, type Harness } from './helpers';
 
 /**
  * Durable state in real Postgres: a restart loses nothing, and two replicas on one database never
@@ -165,28 +165,19 @@ describe('rule changes during an evaluation', () => {
   it('a rule PUT while an evaluation reads the stored overrides is not reverted by that older read', async () => {
     const schema = await createSchema('putrace');
     const h = await replica(new Clock(), schema.schema, 'put-race');
-    const original = PostgresStore.prototype.ruleOverrides;
-    let calls = 0;
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
+    // Hold the evaluation's read of the overrides (taken before the PUT) until the PUT is done.
+    const held = holdCall(PostgresStore.prototype, 'ruleOverrides', 0);
     try {
-      // Hold the evaluation's read of the overrides (taken before the PUT) until the PUT is done.
-      PostgresStore.prototype.ruleOverrides = async function (this: PostgresStore) {
-        const rows = await original.call(this);
-        if (calls++ === 0) await gate;
-        return rows;
-      };
       const evaluation = h.alerting.evaluateNow();
-      await waitFor(() => calls === 1 || undefined, 5000, "the evaluation's read held");
+      await waitFor(() => held.calls() === 1 || undefined, 5000, "the evaluation's read held");
       const rule = (await api(h.base, 'GET', `${A}/rules`)).body.rules.find((r: { id: string }) => r.id === 'slow-responses');
       expect((await api(h.base, 'PUT', `${A}/rules/slow-responses`, { ...rule, threshold: 12 })).status).toBe(200);
-      release();
+      held.release();
       await evaluation;
       const after = (await api(h.base, 'GET', `${A}/rules`)).body.rules.find((r: { id: string }) => r.id === 'slow-responses');
       expect(after).toMatchObject({ threshold: 12 });
     } finally {
-      PostgresStore.prototype.ruleOverrides = original;
-      release();
+      held.restore();
       await closeReplica(h);
       await schema.drop();
     }

@@ -255,3 +255,33 @@ export async function waitFor<T>(probe: () => T | undefined | false | Promise<T 
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/** A store method whose `nth` call (0-based) answers only after `release()`: its answer is the one read before. */
+export interface HeldCall {
+  calls(): number;
+  release(): void;
+  /** Puts the real method back (and releases). */
+  restore(): void;
+}
+
+/** Replaces `proto[method]` (an async method) so that its `nth` call is held, to force an interleaving. */
+export function holdCall<P extends object>(proto: P, method: keyof P & string, nth: number): HeldCall {
+  const target = proto as Record<string, (...args: unknown[]) => Promise<unknown>>;
+  const original = target[method]!;
+  let calls = 0;
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  target[method] = async function (this: unknown, ...args: unknown[]) {
+    const out = await original.apply(this, args);
+    if (calls++ === nth) await gate;
+    return out;
+  };
+  return {
+    calls: () => calls,
+    release: () => release(),
+    restore: () => {
+      target[method] = original;
+      release();
+    },
+  };
+}
