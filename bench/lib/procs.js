@@ -5,9 +5,8 @@
  * Servers are also started with BENCH_WATCH_STDIN=1 and a stdin pipe, so even a `kill -9` of the
  * benchmark closes their stdin and they exit by themselves.
  */
-const { spawn, fork } = require('node:child_process');
+const { spawn, fork, execFileSync } = require('node:child_process');
 const { readFileSync } = require('node:fs');
-const { execFileSync } = require('node:child_process');
 
 const children = new Set();
 
