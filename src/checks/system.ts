@@ -120,6 +120,13 @@ export function memoryCheck(options: Graded = {}): DependencyCheck {
  * else the available parallelism. A single-threaded saturation on a many-core host shows up in
  * the event-loop check instead.
  */
+/**
+ * The shortest window the CPU share is graded over. Over a few milliseconds a share says nothing
+ * about load (a start-up burst of GC and pool threads reads over 100 % of two CPUs), and a probe
+ * must not turn that into a failure.
+ */
+export const CPU_MIN_WINDOW_MS = 200;
+
 export function cpuCheck(options: Graded = {}): DependencyCheck {
   const t = thresholds('cpuCheck', SYSTEM_DEFAULTS.cpu, options.thresholds, 'high');
   let last = process.cpuUsage();
@@ -133,6 +140,17 @@ export function cpuCheck(options: Graded = {}): DependencyCheck {
       const usage = process.cpuUsage();
       const usedUs = usage.user - last.user + (usage.system - last.system);
       const elapsedUs = (now - lastAt) * 1000;
+      if (elapsedUs < CPU_MIN_WINDOW_MS * 1000) {
+        // Not graded yet; the window keeps growing from the same start until it is long enough.
+        return {
+          measurement: 'utilization',
+          status: 'pass',
+          unit: 'ratio',
+          threshold: `<${percent(t.warn)}`,
+          message: `measuring: ${Math.round(elapsedUs / 1000)} ms so far, graded over at least ${CPU_MIN_WINDOW_MS} ms`,
+          details: { windowMs: round(elapsedUs / 1000, 0), thresholds: t },
+        };
+      }
       last = usage;
       lastAt = now;
       const capacity = cpuCapacity();

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { cpuCheck, diskCheck, eventLoopCheck, memoryCheck, systemChecks } from '../../../src/checks/system';
+import { CPU_MIN_WINDOW_MS, cpuCheck, diskCheck, eventLoopCheck, memoryCheck, systemChecks } from '../../../src/checks/system';
 import type { DependencyCheck } from '../../../src/checks/types';
 import { memoryLimitBytes } from '../../../instrumentation/metrics/process-metrics';
 
@@ -61,6 +61,20 @@ describe('system checks', () => {
     expect(r.value).toBeGreaterThan(0);
     expect(r.value).toBeCloseTo(d.usedCpuMs / d.windowMs / d.cpus, 2);
     expect(r.status).toBe(r.value! >= 0.05 ? 'warn' : 'pass');
+  });
+
+  it('cpu: a window shorter than CPU_MIN_WINDOW_MS is not graded, and keeps growing until it is', async () => {
+    const c = keep(cpuCheck({ thresholds: { warn: 0.01, fail: 0.02 } }));
+    busy(50);
+    const early = await run(c);
+    expect(early.status).toBe('pass');
+    expect(early.value).toBeUndefined();
+    expect(early.message).toMatch(new RegExp(`^measuring: \\d+ ms so far, graded over at least ${CPU_MIN_WINDOW_MS} ms$`));
+    busy(CPU_MIN_WINDOW_MS);
+    const graded = await run(c);
+    // Graded over the whole window since the check was made, the early run's 50 ms included.
+    expect((graded.details as { windowMs: number }).windowMs).toBeGreaterThanOrEqual(CPU_MIN_WINDOW_MS + 50);
+    expect(graded.status).toBe('fail');
   });
 
   it('event loop: p99 delay since the last run, graded 100/500 ms by default', async () => {
