@@ -790,6 +790,8 @@ async function main() {
       command: `node --require ${reg} bench/sse-server.js`,
       nodeArgs: () => ['--require', reg],
     };
+    // As the usage says: a --ref adds its variant to the run.
+    if (!opts.variants.includes(name)) opts.variants.push(name);
   }
   for (const v of opts.variants) if (!VARIANTS[v]) throw new Error(`unknown variant ${v}\n${usage()}`);
   if (opts.variants.includes('otel-auto') || opts.profile === 'otel-auto') {

@@ -8,6 +8,7 @@
  *   noparse   SseParser.feed reports the first write as the first token and nothing after it
  *
  *   npm run build && node bench/toggle.js --dist "$(node bench/experiments/ablated-build.js norecord)"
+ *   node bench/experiments/ablated-build.js noroute,norecord,noparse   # several cuts in one copy
  */
 const fs = require('node:fs');
 const os = require('node:os');
@@ -34,15 +35,15 @@ const CUTS = {
   ],
 };
 
-const cut = process.argv[2];
-if (!CUTS[cut]) {
-  console.error(`usage: node bench/experiments/ablated-build.js ${Object.keys(CUTS).join('|')}`);
+const cuts = (process.argv[2] ?? '').split(',');
+if (!cuts.every((c) => CUTS[c] !== undefined)) {
+  console.error(`usage: node bench/experiments/ablated-build.js CUT[,CUT...] (CUT: ${Object.keys(CUTS).join('|')})`);
   process.exit(2);
 }
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), `chatpulse-${cut}-`));
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), `chatpulse-${cuts.join('-')}-`));
 fs.cpSync(path.join(ROOT, 'dist'), path.join(dir, 'dist'), { recursive: true });
 fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
-for (const [file, from, to] of CUTS[cut]) {
+for (const [file, from, to] of cuts.flatMap((c) => CUTS[c])) {
   const p = path.join(dir, 'dist', file);
   const src = fs.readFileSync(p, 'utf8');
   // The cut must land exactly once, or the experiment would measure something else.
