@@ -233,6 +233,7 @@ const VARIANTS = {
   'mech-close': mechanism('mech-close', 'mech-close.js'),
   'mech-wrap': mechanism('mech-wrap', 'mech-wrap.js'),
   'mech-all': mechanism('mech-all', 'mech-all.js'),
+  'bare-hook': mechanism('bare-hook', 'bare-hook.js'),
   'floor-hook': mechanism('floor-hook', 'floor-hook.js'),
   'minimal-hook': mechanism('minimal-hook', 'minimal-hook.js'),
   'eld-only': mechanism('eld-only', 'eld-only.js'),
