@@ -164,22 +164,22 @@ export function redisCheck(options: RedisCheckOptions): DependencyCheck {
         ...(writeMs !== undefined ? { setGetDelMs: round(writeMs) } : {}),
       };
       if (info !== undefined) {
-        const used = num(info.used_memory);
-        const max = num(info.maxmemory);
+        const used = infoNumber(info.used_memory);
+        const max = infoNumber(info.maxmemory);
         const utilization = used !== undefined && max !== undefined && max > 0 ? used / max : undefined;
         Object.assign(details, {
           version: info.redis_version,
           role: info.role,
-          uptimeSeconds: num(info.uptime_in_seconds),
+          uptimeSeconds: infoNumber(info.uptime_in_seconds),
           usedMemoryBytes: used,
           usedMemory: used !== undefined ? bytes(used) : undefined,
           // 0 means no limit: Redis grows until the host or container runs out.
           maxMemoryBytes: max,
           maxMemoryPolicy: info.maxmemory_policy,
           memoryUtilization: utilization !== undefined ? round(utilization, 4) : undefined,
-          connectedClients: num(info.connected_clients),
-          blockedClients: num(info.blocked_clients),
-          maxClients: num(info.maxclients),
+          connectedClients: infoNumber(info.connected_clients),
+          blockedClients: infoNumber(info.blocked_clients),
+          maxClients: infoNumber(info.maxclients),
         });
         if (utilization !== undefined && utilization >= o.memoryWarnRatio) {
           status = 'warn';
@@ -258,7 +258,8 @@ export function parseInfo(text: string): Record<string, string> {
   return out;
 }
 
-function num(v: string | undefined): number | undefined {
+/** A numeric INFO field, or undefined when absent or not a number. */
+export function infoNumber(v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
   return Number.isFinite(n) ? n : undefined;

@@ -104,6 +104,13 @@ export class TempRedisCluster {
     }
   }
 
+  /** Kills one node at once (SIGKILL: no goodbye to the other nodes). */
+  kill(port: number): void {
+    const i = this.ports.indexOf(port);
+    if (i === -1) throw new Error(`no node on ${port}`);
+    this.nodes[i]!.kill('SIGKILL');
+  }
+
   stop(): void {
     for (const n of this.nodes) n.kill('SIGKILL');
     rmSync(this.dir, { recursive: true, force: true });
