@@ -20,7 +20,10 @@ export interface UpstreamConfig {
 }
 
 export interface DependencyConfig {
+  /** The server's URL; for a Redis Cluster, its first seed node. */
   readonly url: string;
+  /** Redis Cluster: every seed node's URL (REDIS_CLUSTER_NODES or `redis.clusterNodes`). */
+  readonly clusterNodes?: readonly string[];
   readonly required: boolean;
   readonly intervalMs: number;
   readonly timeoutMs: number;
@@ -67,7 +70,7 @@ export interface HealthConfigInput {
   token?: string;
   rateLimits?: Record<string, { limit: number; window: string | number } | false>;
   database?: { url?: string; required?: boolean; interval?: string | number; timeout?: string | number } | false;
-  redis?: { url?: string; required?: boolean; interval?: string | number; timeout?: string | number } | false;
+  redis?: { url?: string; clusterNodes?: string[]; required?: boolean; interval?: string | number; timeout?: string | number } | false;
   upstreams?: { name: string; url: string; expectedStatus?: number; timeout?: string | number; interval?: string | number; required?: boolean }[];
   diskPath?: string;
   drainTimeout?: string | number;
@@ -254,6 +257,16 @@ export function resolveHealthConfig(input: HealthConfigInput = {}, env: Env = pr
     }
   }
 
+  // How a dependency is checked: whether it is required, how often, how long a check may take.
+  const depSchedule = (name: 'database' | 'redis', requiredDefault: boolean) => {
+    const fileDep = c[name] || undefined;
+    const reqEnv = env[`CHATPULSE_${name.toUpperCase()}_REQUIRED`];
+    return {
+      required: reqEnv !== undefined && reqEnv.trim() !== '' ? bool(`CHATPULSE_${name.toUpperCase()}_REQUIRED`, reqEnv.trim()) : fileDep?.required === undefined ? requiredDefault : bool(`${name}.required`, fileDep.required),
+      intervalMs: fileDep?.interval === undefined ? 10_000 : duration(`${name}.interval`, fileDep.interval, 100),
+      timeoutMs: fileDep?.timeout === undefined ? 2_000 : duration(`${name}.timeout`, fileDep.timeout, 1),
+    };
+  };
   const dep = (
     name: 'database' | 'redis',
     envUrl: string,
@@ -264,13 +277,26 @@ export function resolveHealthConfig(input: HealthConfigInput = {}, env: Env = pr
     if (fileDep === false) return undefined;
     const raw = env[envUrl]?.trim() || fileDep?.url;
     if (!raw) return undefined;
-    const reqEnv = env[`CHATPULSE_${name.toUpperCase()}_REQUIRED`];
     return Object.freeze({
       url: url(env[envUrl]?.trim() ? envUrl : `${name}.url`, raw, protocols),
-      required: reqEnv !== undefined && reqEnv.trim() !== '' ? bool(`CHATPULSE_${name.toUpperCase()}_REQUIRED`, reqEnv.trim()) : fileDep?.required === undefined ? requiredDefault : bool(`${name}.required`, fileDep.required),
-      intervalMs: fileDep?.interval === undefined ? 10_000 : duration(`${name}.interval`, fileDep.interval, 100),
-      timeoutMs: fileDep?.timeout === undefined ? 2_000 : duration(`${name}.timeout`, fileDep.timeout, 1),
+      ...depSchedule(name, requiredDefault),
     });
+  };
+
+  // A Redis Cluster is named by its seed nodes, REDIS_CLUSTER_NODES=redis://a:6379,redis://b:6379,
+  // in place of REDIS_URL.
+  const redisDep = (): DependencyConfig | undefined => {
+    const fileDep = c.redis;
+    const envNodes = env.REDIS_CLUSTER_NODES?.trim();
+    const field = envNodes ? 'REDIS_CLUSTER_NODES' : 'redis.clusterNodes';
+    const raw = envNodes ? envNodes.split(',').map((s) => s.trim()).filter((s) => s !== '') : fileDep ? fileDep.clusterNodes : undefined;
+    if (raw === undefined || fileDep === false) return dep('redis', 'REDIS_URL', ['redis:', 'rediss:'], false);
+    if (!Array.isArray(raw) || raw.length === 0) fail(field, 'expected one or more redis:// URLs of cluster nodes');
+    if (env.REDIS_URL?.trim() || (fileDep && fileDep.url !== undefined)) {
+      fail(field, `a Redis Cluster is named by its nodes alone; unset ${env.REDIS_URL?.trim() ? 'REDIS_URL' : 'redis.url'}`);
+    }
+    const nodes = raw.map((u, i) => url(envNodes ? field : `${field}[${i}]`, u, ['redis:', 'rediss:']));
+    return Object.freeze({ url: nodes[0]!, clusterNodes: Object.freeze(nodes), ...depSchedule('redis', false) });
   };
 
   const upstreams: UpstreamConfig[] = [];
@@ -314,7 +340,7 @@ export function resolveHealthConfig(input: HealthConfigInput = {}, env: Env = pr
     token: pick('CHATPULSE_HEALTH_TOKEN', 'token', (_n, v) => String(v), undefined as string | undefined),
     rateLimits: Object.freeze(rateLimits),
     database: dep('database', 'DATABASE_URL', ['postgres:', 'postgresql:'], true),
-    redis: dep('redis', 'REDIS_URL', ['redis:', 'rediss:'], false),
+    redis: redisDep(),
     upstreams: Object.freeze(upstreams),
     diskPath: pick('CHATPULSE_HEALTH_DISK_PATH', 'diskPath', (_n, v) => String(v), process.cwd()),
     drainTimeoutMs: pick('CHATPULSE_SHUTDOWN_DRAIN', 'drainTimeout', (n, v) => duration(n, v), 10_000),

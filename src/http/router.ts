@@ -206,7 +206,7 @@ export function createHealthRouter(o: HealthRouterOptions): Router {
       const r = service.report();
       const ds = depsOf(r, comp);
       if (ds.length === 0) {
-        return sendJson(res, 404, { error: `no ${comp} check configured (set ${comp === 'database' ? 'DATABASE_URL' : 'REDIS_URL'})` });
+        return sendJson(res, 404, { error: `no ${comp} check configured (set ${comp === 'database' ? 'DATABASE_URL' : 'REDIS_URL or REDIS_CLUSTER_NODES'})` });
       }
       const status = depStatus(ds);
       const d = ds[0]!;

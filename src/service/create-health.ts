@@ -1,12 +1,12 @@
 import type { Router } from 'express';
 import type { Logger } from 'pino';
 import type { Pool } from 'pg';
-import type Redis from 'ioredis';
+import { Cluster, type Redis } from 'ioredis';
 import type { ProcessSampler } from '../../instrumentation/metrics/process-metrics';
 import type { Recorder } from '../../instrumentation/metrics/recorder';
 import { currentRuntime, globalRecorder } from '../../instrumentation/runtime';
 import { createAlerting, type Alerting } from '../alerts';
-import { CheckScheduler, diskCheck, postgresCheck, redisCheck, upstreamCheck, type DependencyCheck } from '../checks';
+import { CheckScheduler, diskCheck, postgresCheck, redisCheck, redisClusterCheck, upstreamCheck, type DependencyCheck } from '../checks';
 import { parseDuration } from '../config/duration';
 import { HealthConfigError, resolveHealthConfig, type HealthConfig, type HealthConfigInput } from '../config/health-config';
 import { createHealthRouter } from '../http/router';
@@ -22,8 +22,8 @@ export interface CreateHealthOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** The app's own pg pool, probed instead of a dedicated one. */
   readonly pgPool?: Pool;
-  /** The app's own ioredis client, probed instead of a dedicated one. */
-  readonly redisClient?: Redis;
+  /** The app's own ioredis client or Redis Cluster client, probed instead of a dedicated one. */
+  readonly redisClient?: Redis | Cluster;
   /** Default: OTEL_SERVICE_NAME, else `chatbot`. */
   readonly serviceName?: string;
   readonly logger?: Logger;
@@ -59,12 +59,19 @@ export function dependencyChecks(config: HealthConfig, o: CreateHealthOptions = 
   }
   const redis = config.redis;
   if (redis !== undefined || o.redisClient !== undefined) {
+    const schedule = {
+      required: redis?.required ?? false,
+      ...(redis !== undefined ? { intervalMs: redis.intervalMs, timeoutMs: redis.timeoutMs } : {}),
+    };
+    const client = o.redisClient;
     checks.push(
-      redisCheck({
-        ...(o.redisClient !== undefined ? { client: o.redisClient } : { url: redis!.url }),
-        required: redis?.required ?? false,
-        ...(redis !== undefined ? { intervalMs: redis.intervalMs, timeoutMs: redis.timeoutMs } : {}),
-      }),
+      client instanceof Cluster
+        ? redisClusterCheck({ client, ...schedule })
+        : client !== undefined
+          ? redisCheck({ client, ...schedule })
+          : redis!.clusterNodes !== undefined
+            ? redisClusterCheck({ nodes: redis!.clusterNodes, ...schedule })
+            : redisCheck({ url: redis!.url, ...schedule }),
     );
   }
   for (const u of config.upstreams) {

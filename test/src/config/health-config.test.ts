@@ -81,4 +81,25 @@ describe('resolveHealthConfig', () => {
     expect(c.upstreams.map((u) => u.name)).toEqual(['llm', 'tts']);
     expect(resolveHealthConfig({}, { REDIS_URL: 'redis://x:6379', CHATPULSE_REDIS_REQUIRED: 'true' }).redis!.required).toBe(true);
   });
+
+  it('takes a Redis Cluster by its seed nodes, from REDIS_CLUSTER_NODES or the file, in place of REDIS_URL', () => {
+    const fromEnv = resolveHealthConfig({}, { REDIS_CLUSTER_NODES: ' redis://a:7000, rediss://u:pw@b:7001 ', CHATPULSE_REDIS_REQUIRED: 'true' }).redis!;
+    expect(fromEnv).toEqual({ url: 'redis://a:7000', clusterNodes: ['redis://a:7000', 'rediss://u:pw@b:7001'], required: true, intervalMs: 10_000, timeoutMs: 2_000 });
+    expect(Object.isFrozen(fromEnv.clusterNodes)).toBe(true);
+    const fromFile = resolveHealthConfig({ redis: { clusterNodes: ['redis://a:7000'], timeout: '500ms' } }, {}).redis!;
+    expect(fromFile).toMatchObject({ clusterNodes: ['redis://a:7000'], required: false, timeoutMs: 500 });
+
+    let e = error(() => resolveHealthConfig({}, { REDIS_CLUSTER_NODES: 'redis://a:7000,http://u:Sup3rSecret@b:7001' }));
+    expect(e.field).toBe('REDIS_CLUSTER_NODES');
+    expect(e.message).toMatch(/expected a redis: or rediss: URL/);
+    expect(e.message).not.toContain('Sup3rSecret');
+    e = error(() => resolveHealthConfig({}, { REDIS_CLUSTER_NODES: 'redis://a:7000', REDIS_URL: 'redis://c:6379' }));
+    expect(e.field).toBe('REDIS_CLUSTER_NODES');
+    expect(e.message).toMatch(/unset REDIS_URL/);
+    e = error(() => resolveHealthConfig({ redis: { clusterNodes: [] } }, {}));
+    expect(e.field).toBe('redis.clusterNodes');
+    e = error(() => resolveHealthConfig({ redis: { clusterNodes: ['redis://a:7000', 'nope'] } }, {}));
+    expect(e.field).toBe('redis.clusterNodes[1]');
+    expect(resolveHealthConfig({ redis: false }, { REDIS_CLUSTER_NODES: 'redis://a:7000' }).redis).toBeUndefined();
+  });
 });

@@ -4,7 +4,9 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import pg from 'pg';
 import { createHealth, HealthConfigError, type Health } from '../../../index';
+import { Cluster } from 'ioredis';
 import { Recorder } from '../../../instrumentation/metrics/recorder';
+import { TempRedisCluster } from '../../helpers/redis-cluster';
 
 /** Mounted mode: the app builds the health service and mounts its router in its own Express app. */
 describe('createHealth mounted in the app', () => {
@@ -54,4 +56,50 @@ describe('createHealth mounted in the app', () => {
     await expect(createHealth({ env: {}, config: { window: 'soon' } })).rejects.toThrow(HealthConfigError);
     await expect(createHealth({ env: { CHATPULSE_ALERT_INTERVAL: 'often' } })).rejects.toThrow(/CHATPULSE_ALERT_INTERVAL/);
   });
+});
+
+describe('createHealth with a Redis Cluster', () => {
+  let cluster: TempRedisCluster | undefined;
+  const open: { health: Health; server: http.Server }[] = [];
+
+  afterAll(async () => {
+    for (const { health, server } of open) {
+      server.close();
+      await health.close();
+    }
+    cluster?.stop();
+  });
+
+  async function serve(options: Parameters<typeof createHealth>[0]): Promise<{ health: Health; base: string }> {
+    const health = await createHealth({ recorder: new Recorder(), ...options });
+    const app = express();
+    app.use(health.router);
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    open.push({ health, server });
+    return { health, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+  }
+
+  it('checks the cluster named by REDIS_CLUSTER_NODES, or the app’s own cluster client', async () => {
+    cluster = await TempRedisCluster.start();
+    const nodes = cluster.ports.map((p) => `redis://127.0.0.1:${p}`);
+    const app = new Cluster([{ host: '127.0.0.1', port: cluster.ports[0]! }]);
+    try {
+      await app.ping();
+      for (const [options, target] of [
+        [{ env: { REDIS_CLUSTER_NODES: nodes.join(',') } }, nodes.join(',')],
+        [{ env: {}, redisClient: app }, 'app cluster client'],
+      ] as const) {
+        const { health, base } = await serve({ ...options, config: { rateLimits: { '/api/v1/health/redis': false } } });
+        await health.scheduler.runNow('redis');
+        const res = await fetch(`${base}/api/v1/health/redis?details=true`);
+        const body = (await res.json()) as { status: string; details: Record<string, unknown> };
+        expect(res.status).toBe(200);
+        expect(body.details).toMatchObject({ target, clusterState: 'ok', masters: 3 });
+      }
+      expect(app.status).toBe('ready');
+    } finally {
+      app.disconnect();
+    }
+  }, 60_000);
 });
