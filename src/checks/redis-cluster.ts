@@ -81,6 +81,8 @@ export function redisClusterCheck(options: RedisClusterCheckOptions): Dependency
         enableOfflineQueue: false,
         // No background reconnect loop: the next run reconnects, at the check's own pace.
         clusterRetryStrategy: () => null,
+        // Connect even to a cluster that is down, so the run reports its cluster_state rather than a timeout.
+        enableReadyCheck: false,
         slotsRefreshTimeout: o.timeoutMs,
         redisOptions: {
           connectTimeout: o.timeoutMs,

@@ -24,7 +24,8 @@ export class TempRedisCluster {
       await exec('redis-cli', ['--cluster', 'create', ...c.ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'], {
         timeout: 30_000,
       });
-      await c.waitFor(async () => (await c.cli(c.ports[0]!, 'cluster', 'info')).includes('cluster_state:ok'), 'cluster_state:ok');
+      // Every node, not just one: the others converge a little later, and a client may ask any of them.
+      for (const p of c.ports) await c.waitFor(async () => (await c.cli(p, 'cluster', 'info')).includes('cluster_state:ok'), `cluster_state:ok on ${p}`);
       return c;
     } catch (err) {
       c.stop();

@@ -102,7 +102,7 @@ describe('redisClusterCheck', () => {
   });
 
   // Last: it leaves the cluster with a dead master.
-  it('fails when a master dies, naming it, for its own client and the app client alike', async () => {
+  it('fails when a master dies, naming it, for its own client and the app client alike, and then reports the cluster down', async () => {
     const app = new Cluster([{ host: '127.0.0.1', port: cluster.ports[0]! }]);
     try {
       await app.ping();
@@ -117,8 +117,14 @@ describe('redisClusterCheck', () => {
         await waitFor(async () => (last = await run(c)).status === 'fail', 10_000, `${c.name} fails`);
         expect(last.message).toContain(`127.0.0.1:${dead}`);
       }
+      // Once the survivors agree the cluster is down, a check connecting afresh reports that state
+      // (not a connect timeout).
+      await waitFor(async () => (await cluster.cli(cluster.ports[0]!, 'cluster', 'info')).includes('cluster_state:fail'), 15_000, 'cluster_state:fail');
+      const fresh = await run(keep(redisClusterCheck({ nodes: [seed], writeCheck: false })));
+      expect(fresh.status).toBe('fail');
+      expect(fresh.message).toMatch(/^cluster_state is fail; /);
     } finally {
       app.disconnect();
     }
-  });
+  }, 40_000);
 });
