@@ -1,7 +1,7 @@
 import type { Router } from 'express';
 import type { Logger } from 'pino';
 import type { Pool } from 'pg';
-import { Cluster, type Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { ProcessSampler } from '../../instrumentation/metrics/process-metrics';
 import type { Recorder } from '../../instrumentation/metrics/recorder';
 import { currentRuntime, globalRecorder } from '../../instrumentation/runtime';
@@ -65,10 +65,11 @@ export function dependencyChecks(config: HealthConfig, o: CreateHealthOptions = 
     };
     const client = o.redisClient;
     checks.push(
-      client instanceof Cluster
-        ? redisClusterCheck({ client, ...schedule })
+      // ioredis' own marker rather than instanceof: the app's ioredis may be another copy than ours.
+      client?.isCluster === true
+        ? redisClusterCheck({ client: client as Cluster, ...schedule })
         : client !== undefined
-          ? redisCheck({ client, ...schedule })
+          ? redisCheck({ client: client as Redis, ...schedule })
           : redis!.clusterNodes !== undefined
             ? redisClusterCheck({ nodes: redis!.clusterNodes, ...schedule })
             : redisCheck({ url: redis!.url, ...schedule }),

@@ -80,15 +80,20 @@ describe('createHealth with a Redis Cluster', () => {
     return { health, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
   }
 
-  it('checks the cluster named by REDIS_CLUSTER_NODES, or the app’s own cluster client', async () => {
+  it('checks the cluster named by REDIS_CLUSTER_NODES, or the app’s own cluster client (also from another ioredis copy)', async () => {
     cluster = await TempRedisCluster.start();
     const nodes = cluster.ports.map((p) => `redis://127.0.0.1:${p}`);
     const app = new Cluster([{ host: '127.0.0.1', port: cluster.ports[0]! }]);
+    // ioredis 5 (the devDependency alias): an app whose ioredis is not the copy Chatpulse imports.
+    const { Cluster: Cluster5 } = (await import('ioredis5')) as unknown as { Cluster: typeof Cluster };
+    const app5 = new Cluster5([{ host: '127.0.0.1', port: cluster.ports[1]! }]);
     try {
       await app.ping();
+      await app5.ping();
       for (const [options, target] of [
         [{ env: { REDIS_CLUSTER_NODES: nodes.join(',') } }, nodes.join(',')],
         [{ env: {}, redisClient: app }, 'app cluster client'],
+        [{ env: {}, redisClient: app5 }, 'app cluster client'],
       ] as const) {
         const { health, base } = await serve({ ...options, config: { rateLimits: { '/api/v1/health/redis': false } } });
         await health.scheduler.runNow('redis');
@@ -98,8 +103,10 @@ describe('createHealth with a Redis Cluster', () => {
         expect(body.details).toMatchObject({ target, clusterState: 'ok', masters: 3 });
       }
       expect(app.status).toBe('ready');
+      expect(app5.status).toBe('ready');
     } finally {
       app.disconnect();
+      app5.disconnect();
     }
   }, 60_000);
 });
