@@ -3,6 +3,7 @@ import { Pool, type PoolClient, type QueryConfig } from 'pg';
 import { abortable, deadline } from './abort';
 import { ms, round } from './format';
 import { checkOptions } from './options';
+import { responseTimeCheck, responseTimeOutcome } from './response-time';
 import { errorMessage, redactText, redactUrl, urlSecrets } from './redact';
 import type { CheckOutcome, CheckStatus, DependencyCheck } from './types';
 
@@ -240,14 +241,7 @@ export function postgresCheck(options: PostgresCheckOptions): DependencyCheck {
       }
       // Connected again: an old idle-connection error no longer explains anything.
       lastPoolError = undefined;
-      return {
-        ...base,
-        status,
-        value: round(roundTripMs),
-        display: ms(roundTripMs),
-        ...(issues.length > 0 ? { message: issues.join('; ') } : {}),
-        details,
-      };
+      return responseTimeOutcome(base, status, roundTripMs, issues, details);
     } finally {
       if (client !== undefined) {
         client.removeListener('error', onClientError);
@@ -304,21 +298,12 @@ export function postgresCheck(options: PostgresCheckOptions): DependencyCheck {
     return { row, slow };
   }
 
-  return {
-    name: o.name,
-    component: 'database',
-    measurement: 'responseTime',
-    required: o.required,
-    intervalMs: o.intervalMs,
-    timeoutMs: o.timeoutMs,
-    run,
-    async close() {
-      const p = ownPool;
-      ownPool = undefined;
-      // The app's pool belongs to the app; only our own is ended.
-      if (p !== undefined) await p.end();
-    },
-  };
+  return responseTimeCheck(o, 'database', run, async () => {
+    const p = ownPool;
+    ownPool = undefined;
+    // The app's pool belongs to the app; only our own is ended.
+    if (p !== undefined) await p.end();
+  });
 }
 
 /** pool.connect() bounded by the signal; a client that arrives after we gave up is handed back. */

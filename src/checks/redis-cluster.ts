@@ -3,6 +3,7 @@ import { Cluster, type Redis } from 'ioredis';
 import { abortable, deadline } from './abort';
 import { bytes, ms, percent, round } from './format';
 import { checkOptions } from './options';
+import { responseTimeCheck, responseTimeOutcome } from './response-time';
 import { errorMessage, redactUrl, urlSecrets } from './redact';
 import { REDIS_DEFAULTS, infoNumber, parseInfo } from './redis';
 import type { CheckOutcome, CheckStatus, DependencyCheck } from './types';
@@ -224,7 +225,7 @@ export function redisClusterCheck(options: RedisClusterCheckOptions): Dependency
               }),
         })),
       };
-      if (problems.length > 0) return { ...base, status: 'fail', value: round(slowest), display: ms(slowest), message: problems.join('; '), details };
+      if (problems.length > 0) return responseTimeOutcome(base, 'fail', slowest, problems, details);
 
       const issues: string[] = [];
       let status: CheckStatus = 'pass';
@@ -238,14 +239,7 @@ export function redisClusterCheck(options: RedisClusterCheckOptions): Dependency
           issues.push(`master ${m.address} memory ${percent(m.utilization)} of maxmemory (policy ${m.policy ?? 'unknown'})`);
         }
       }
-      return {
-        ...base,
-        status,
-        value: round(slowest),
-        display: ms(slowest),
-        ...(issues.length > 0 ? { message: issues.join('; ') } : {}),
-        details,
-      };
+      return responseTimeOutcome(base, status, slowest, issues, details);
     } catch (err) {
       return failed(errorMessage(err, secrets));
     } finally {
@@ -255,20 +249,11 @@ export function redisClusterCheck(options: RedisClusterCheckOptions): Dependency
     }
   }
 
-  return {
-    name: o.name,
-    component: 'redis',
-    measurement: 'responseTime',
-    required: o.required,
-    intervalMs: o.intervalMs,
-    timeoutMs: o.timeoutMs,
-    run,
-    async close() {
-      const c = own;
-      own = undefined;
-      if (c !== undefined) drop(c);
-    },
-  };
+  return responseTimeCheck(o, 'redis', run, async () => {
+    const c = own;
+    own = undefined;
+    if (c !== undefined) drop(c);
+  });
 }
 
 /** Closes every node connection now (a hung node never sends the FIN a graceful close waits for). */

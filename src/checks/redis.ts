@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { abortable, deadline } from './abort';
 import { bytes, ms, percent, round } from './format';
 import { checkOptions } from './options';
+import { responseTimeCheck, responseTimeOutcome } from './response-time';
 import { errorMessage, redactUrl, urlSecrets } from './redact';
 import type { CheckOutcome, CheckStatus, DependencyCheck } from './types';
 
@@ -188,14 +189,7 @@ export function redisCheck(options: RedisCheckOptions): DependencyCheck {
       } else {
         details.infoError = infoError;
       }
-      return {
-        ...base,
-        status,
-        value: round(pingMs),
-        display: ms(pingMs),
-        ...(issues.length > 0 ? { message: issues.join('; ') } : {}),
-        details,
-      };
+      return responseTimeOutcome(base, status, pingMs, issues, details);
     } catch (err) {
       return failed(errorMessage(err, secrets));
     } finally {
@@ -206,21 +200,12 @@ export function redisCheck(options: RedisCheckOptions): DependencyCheck {
     }
   }
 
-  return {
-    name: o.name,
-    component: 'redis',
-    measurement: 'responseTime',
-    required: o.required,
-    intervalMs: o.intervalMs,
-    timeoutMs: o.timeoutMs,
-    run,
-    async close() {
-      const c = own;
-      own = undefined;
-      // Not quit(): it waits for a reply a hung server never sends.
-      if (c !== undefined) drop(c);
-    },
-  };
+  return responseTimeCheck(o, 'redis', run, async () => {
+    const c = own;
+    own = undefined;
+    // Not quit(): it waits for a reply a hung server never sends.
+    if (c !== undefined) drop(c);
+  });
 }
 
 /** No connection and no attempt under way: `connect()` may be called. */

@@ -1,6 +1,7 @@
 import { abortReason, deadline } from './abort';
 import { ms, round } from './format';
 import { checkOptions } from './options';
+import { responseTimeCheck, responseTimeOutcome } from './response-time';
 import { errorMessage, redactUrl, urlSecrets } from './redact';
 import type { CheckOutcome, CheckStatus, DependencyCheck } from './types';
 
@@ -100,28 +101,13 @@ export function upstreamCheck(options: UpstreamCheckOptions): DependencyCheck {
         status = 'warn';
         message = `response time ${ms(elapsed)} > ${o.slowMs}ms`;
       }
-      return {
-        ...base,
-        status,
-        value: round(elapsed),
-        display: ms(elapsed),
-        ...(message !== undefined ? { message } : {}),
-        details,
-      };
+      return responseTimeOutcome(base, status, elapsed, message !== undefined ? [message] : [], details);
     } finally {
       dl.dispose();
     }
   }
 
-  return {
-    name,
-    component: 'integrations',
-    measurement: 'responseTime',
-    required: o.required,
-    intervalMs: o.intervalMs,
-    timeoutMs: o.timeoutMs,
-    run,
-  };
+  return responseTimeCheck({ ...o, name }, 'integrations', run);
 }
 
 function acceptor(expected: number | readonly number[] | undefined): { test(s: number): boolean; label: string } {
