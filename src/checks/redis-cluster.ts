@@ -112,11 +112,11 @@ export function redisClusterCheck(options: RedisClusterCheckOptions): Dependency
     const dl = deadline(parent, o.timeoutMs);
     const { signal } = dl;
     const base = { measurement: 'responseTime', unit: 'ms', threshold: `≤${o.slowRoundTripMs}ms` } as const;
-    const failed = (message: string, details: Record<string, unknown> = {}): CheckOutcome => ({
+    const failed = (message: string): CheckOutcome => ({
       ...base,
       status: 'fail',
       message,
-      details: { target, connectionStatus: 'disconnected', ...details },
+      details: { target, connectionStatus: 'disconnected' },
     });
     const step = <T>(p: Promise<T>): Promise<T> => abortable(p, signal);
     try {
