@@ -1,11 +1,11 @@
-import { randomBytes } from 'node:crypto';
 import { Cluster, type Redis } from 'ioredis';
 import { abortable, deadline } from './abort';
 import { bytes, ms, percent, round } from './format';
 import { checkOptions } from './options';
 import { responseTimeCheck, responseTimeOutcome } from './response-time';
 import { errorMessage, redactUrl, urlSecrets } from './redact';
-import { REDIS_DEFAULTS, infoNumber, parseInfo } from './redis';
+import { REDIS_DEFAULTS } from './redis';
+import { infoNumber, memoryOf, parseInfo, writeRoundTrip } from './redis-probes';
 import type { CheckOutcome, CheckStatus, DependencyCheck } from './types';
 
 export interface RedisClusterCheckOptions {
@@ -173,19 +173,9 @@ export function redisClusterCheck(options: RedisClusterCheckOptions): Dependency
 
       let writeMs: number | undefined;
       if (o.writeCheck && problems.length === 0) {
-        const key = `chatpulse:health:${randomBytes(8).toString('hex')}`;
-        const token = randomBytes(8).toString('hex');
-        const t1 = performance.now();
-        try {
-          await step(client.set(key, token, 'PX', Math.max(10_000, o.timeoutMs * 2)));
-          const got = await step(client.get(key));
-          await step(client.del(key));
-          if (got !== token) problems.push(`GET returned ${got === null ? 'nothing' : 'a different value'} after SET`);
-        } catch (err) {
-          if (signal.aborted) throw err;
-          problems.push(`SET/GET/DEL failed: ${errorMessage(err, secrets)}`);
-        }
-        writeMs = performance.now() - t1;
+        const write = await writeRoundTrip(client, step, o.timeoutMs, secrets);
+        if (write.problem !== undefined) problems.push(write.problem);
+        writeMs = write.ms;
       }
 
       // Memory per live master (INFO is diagnostics: a managed cluster that disables it still passes).
@@ -193,9 +183,7 @@ export function redisClusterCheck(options: RedisClusterCheckOptions): Dependency
         live.map(async ({ node, address }) => {
           try {
             const info = parseInfo(await step(node.info('memory')));
-            const used = infoNumber(info.used_memory);
-            const max = infoNumber(info.maxmemory);
-            return { address, used, max, utilization: used !== undefined && max !== undefined && max > 0 ? used / max : undefined, policy: info.maxmemory_policy };
+            return { address, ...memoryOf(info), policy: info.maxmemory_policy };
           } catch (err) {
             if (signal.aborted) throw err;
             return { address, infoError: errorMessage(err, secrets) };

@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { abortable, deadline } from './abort';
 import { bytes, ms, percent, round } from './format';
 import { checkOptions } from './options';
+import { infoNumber, memoryOf, parseInfo, writeRoundTrip } from './redis-probes';
 import { responseTimeCheck, responseTimeOutcome } from './response-time';
 import { errorMessage, redactUrl, urlSecrets } from './redact';
 import type { CheckOutcome, CheckStatus, DependencyCheck } from './types';
@@ -127,19 +127,9 @@ export function redisCheck(options: RedisCheckOptions): DependencyCheck {
 
       let writeMs: number | undefined;
       if (o.writeCheck) {
-        const key = `chatpulse:health:${randomBytes(8).toString('hex')}`;
-        const token = randomBytes(8).toString('hex');
-        const t1 = performance.now();
-        try {
-          // The expiry removes the key even if the DEL never arrives.
-          await step(client.set(key, token, 'PX', Math.max(10_000, o.timeoutMs * 2)));
-          const got = await step(client.get(key));
-          await step(client.del(key));
-          if (got !== token) return failed(`GET returned ${got === null ? 'nothing' : 'a different value'} after SET`);
-        } catch (err) {
-          return failed(`SET/GET/DEL failed: ${errorMessage(err, secrets)}`);
-        }
-        writeMs = performance.now() - t1;
+        const write = await writeRoundTrip(client, step, o.timeoutMs, secrets);
+        if (write.problem !== undefined) return failed(write.problem);
+        writeMs = write.ms;
       }
 
       // INFO is diagnostics: a managed Redis that disables it still passes.
@@ -165,9 +155,7 @@ export function redisCheck(options: RedisCheckOptions): DependencyCheck {
         ...(writeMs !== undefined ? { setGetDelMs: round(writeMs) } : {}),
       };
       if (info !== undefined) {
-        const used = infoNumber(info.used_memory);
-        const max = infoNumber(info.maxmemory);
-        const utilization = used !== undefined && max !== undefined && max > 0 ? used / max : undefined;
+        const { used, max, utilization } = memoryOf(info);
         Object.assign(details, {
           version: info.redis_version,
           role: info.role,
@@ -230,24 +218,6 @@ function closed(client: Redis): Promise<void> {
   drop(client);
   if (idle(client)) return Promise.resolve();
   return new Promise((resolve) => client.once('end', () => resolve()));
-}
-
-/** `INFO` text to a flat map (sections are irrelevant: field names are unique). */
-export function parseInfo(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of text.split(/\r?\n/)) {
-    if (line === '' || line.startsWith('#')) continue;
-    const i = line.indexOf(':');
-    if (i > 0) out[line.slice(0, i)] = line.slice(i + 1);
-  }
-  return out;
-}
-
-/** A numeric INFO field, or undefined when absent or not a number. */
-export function infoNumber(v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  return Number.isFinite(n) ? n : undefined;
 }
 
 function describeTarget(options: RedisCheckOptions): string {
