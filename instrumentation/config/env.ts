@@ -1,4 +1,5 @@
 import { DEFAULT_LIMITS, type RecorderLimits } from '../metrics/recorder';
+import { STREAM_FORMATS, type StreamFormatName, type StreamSettings } from '../streams/formats/rules';
 
 export type ExporterName = 'prometheus' | 'otlp' | 'console';
 export type OtlpProtocol = 'http/protobuf' | 'http/json';
@@ -25,11 +26,8 @@ export interface InstrumentationConfig {
   };
   readonly exportIntervalMillis: number;
   readonly exportTimeoutMillis: number;
-  readonly sse: {
-    readonly audio: ReadonlySet<string>;
-    readonly error: ReadonlySet<string>;
-    readonly ignored: ReadonlySet<string>;
-  };
+  /** How streams are read: event names by meaning, the wire format, token overrides. */
+  readonly sse: StreamSettings;
   readonly cachePrefixes: readonly CachePrefix[];
   readonly limits: RecorderLimits;
   readonly shutdownTimeoutMillis: number;
@@ -47,7 +45,33 @@ export interface ConfigProblem {
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
-const DEFAULT_IGNORED = ['ping', 'heartbeat', 'keepalive', 'keep-alive', 'done', 'end', 'close'];
+/**
+ * Control events that frameworks send around the model's answer, by SSE event name or by a JSON
+ * payload's `type` / `event`: keepalives; LangServe and LangGraph (`metadata`, `end`,
+ * `messages/metadata`); Flowise (`start`, `metadata`, `sourceDocuments`, `usedTools`, `end`); Dify
+ * (`workflow_started`, `node_started`, `message_end`, …); Cohere v2 (`message-start`,
+ * `content-start`, …); OpenAI Assistants (`thread.run.created`, …); and generic start, status and
+ * done markers. Model APIs' own control events (OpenAI, Anthropic, AI SDK) are known by their
+ * formats and need no entry here.
+ */
+export const DEFAULT_IGNORED: readonly string[] = Object.freeze([
+  'ping', 'heartbeat', 'keepalive', 'keep-alive', 'done', 'end', 'close',
+  'start', 'started', 'status', 'open', 'ready', 'connected', 'init', 'created', 'metadata',
+  'stream_start', 'stream-start', 'stream_end', 'stream-end', 'run_start', 'run_end', 'finish',
+  'messages/metadata', 'messages/complete', 'debug',
+  'sourceDocuments', 'usedTools',
+  'workflow_started', 'workflow_finished', 'node_started', 'node_finished', 'message_end', 'message_file', 'tts_message_end',
+  'message-start', 'content-start', 'content-end', 'message-end',
+  'thread.created', 'thread.run.created', 'thread.run.queued', 'thread.run.in_progress', 'thread.run.step.created',
+  'thread.run.step.in_progress', 'thread.run.step.completed', 'thread.message.created', 'thread.message.in_progress',
+  'thread.message.completed', 'thread.run.completed',
+]);
+
+/** Audio events by name. */
+const DEFAULT_AUDIO = ['audio'];
+
+/** A JSON field path (`choices.0.delta.content`): dot-separated names or indexes. */
+const FIELD_PATH = /^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/;
 
 /** Reads variables one at a time, recording every rejected value with the default it fell back to. */
 class EnvReader {
@@ -153,6 +177,16 @@ function parseCachePrefixes(r: EnvReader): CachePrefix[] {
   return out.sort((a, b) => b.prefix.length - a.prefix.length);
 }
 
+function tokenField(r: EnvReader): string[] {
+  const v = r.raw('CHATPULSE_TOKEN_FIELD');
+  if (v === undefined) return [];
+  if (!FIELD_PATH.test(v)) {
+    r.reject('CHATPULSE_TOKEN_FIELD', v, 'expected a dot-separated JSON field path such as choices.0.delta.content', 'the detected format');
+    return [];
+  }
+  return v.split('.');
+}
+
 function otlpUrl(r: EnvReader): string {
   const fallback = 'http://localhost:4318/v1/metrics';
   const base = r.raw('OTEL_EXPORTER_OTLP_ENDPOINT');
@@ -231,9 +265,12 @@ export function resolveConfig(env: Env): { config: InstrumentationConfig; proble
     exportIntervalMillis: r.int('OTEL_METRIC_EXPORT_INTERVAL', 60_000, 100, 86_400_000),
     exportTimeoutMillis: r.int('OTEL_METRIC_EXPORT_TIMEOUT', 30_000, 1, 600_000),
     sse: {
-      audio: new Set(r.list('CHATPULSE_SSE_AUDIO_EVENTS', ['audio'])),
+      audio: new Set(r.list('CHATPULSE_SSE_AUDIO_EVENTS', DEFAULT_AUDIO)),
       error: new Set(r.list('CHATPULSE_SSE_ERROR_EVENTS', ['error'])),
       ignored: new Set(r.list('CHATPULSE_SSE_IGNORE_EVENTS', DEFAULT_IGNORED)),
+      format: r.oneOf<StreamFormatName>('CHATPULSE_STREAM_FORMAT', STREAM_FORMATS, 'auto'),
+      tokenEvents: new Set(r.list('CHATPULSE_SSE_TOKEN_EVENTS', [])),
+      tokenField: tokenField(r),
     },
     cachePrefixes: Object.freeze(parseCachePrefixes(r)),
     limits: Object.freeze({

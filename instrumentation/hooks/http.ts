@@ -5,8 +5,24 @@ import type { Socket } from 'node:net';
 import type { InstrumentationConfig } from '../config/env';
 import { normalizeMethod, type Recorder, type RouteSeries } from '../metrics/recorder';
 import type { StreamOutcome } from '../metrics/catalog';
-import { KIND_AUDIO, KIND_NDJSON, KIND_NONE, KIND_SSE, streamKindOf, type StreamKind } from '../streams/content-type';
+import { BodyDecoder } from '../streams/body-decoder';
+import {
+  KIND_AUDIO,
+  KIND_DATA_STREAM,
+  KIND_NDJSON,
+  KIND_NONE,
+  KIND_OPAQUE,
+  KIND_SSE,
+  KIND_TEXT,
+  streamKindOf,
+  type StreamKind,
+} from '../streams/content-type';
 import { classifyErrorPayload } from '../streams/error-classifier';
+import { aiSdkData } from '../streams/formats/ai-sdk-data';
+import { aiSdkUi } from '../streams/formats/ai-sdk-ui';
+import type { StreamFacts } from '../streams/formats/frame';
+import { StreamRules } from '../streams/formats/rules';
+import { LineParser } from '../streams/line-parser';
 import { SIGNAL_AUDIO, SIGNAL_ERROR, SIGNAL_TOKEN, SseParser } from '../streams/sse-parser';
 import { TrackedStream } from '../streams/tracked-stream';
 import { isInternalServer } from './internal-server';
@@ -15,6 +31,8 @@ import { reportSuppressed } from './safely';
 
 const REQUEST_START = 'http.server.request.start';
 const RESPONSE_FINISH = 'http.server.response.finish';
+/** Fastify (4.x late, 5) publishes each matched route's handler here, with its template. */
+const FASTIFY_HANDLER_START = 'tracing:fastify.request.handler:start';
 const kSocketRequests = Symbol.for('chatpulse.http.socket-requests');
 
 /**
@@ -34,10 +52,14 @@ class RequestState {
   /** Status code passed to writeHead (0 until headers are written). */
   status = 0;
   route: RouteSeries | undefined;
+  /** The route template a framework other than Express reported (Fastify). */
+  template: string | undefined;
   stream: TrackedStream | undefined;
-  parser: SseParser | undefined;
-  /** NDJSON: non-whitespace seen on the current (first) line. */
-  lineHasContent = false;
+  parser: EventParser | undefined;
+  /** The body's Content-Encoding decoder, when the response is compressed. */
+  decoder: BodyDecoder | undefined;
+  /** KIND_TEXT: when its first non-empty write left (-1 before); the second makes it a stream. */
+  textFirstAt = -1;
 
   constructor(
     readonly startedAt: number,
@@ -52,10 +74,18 @@ class RequestState {
 
 type TrackedSocket = Socket & { [kSocketRequests]?: RequestState[] };
 
+/** What the SSE and line parsers share: feed a chunk, get FRAME_* bits, read counts and facts. */
+interface EventParser {
+  feed(chunk: string | Uint8Array): number;
+  content: number;
+  errorData: string | undefined;
+  readonly facts: StreamFacts;
+}
+
 /** In-flight requests by response (see response-states.ts for why not a property). */
 const states = responseStates as WeakMap<object, RequestState>;
 
-/** Express (and routers following its conventions) leave the matched template on `req.route`. */
+/** Express (and routers following its conventions, NestJS on Express) leave the matched template on `req.route`. */
 export function routeTemplate(req: IncomingMessage | undefined): string | undefined {
   const r = (req as { route?: { path?: unknown } } | undefined)?.route;
   if (r === undefined || r === null || r.path === undefined) return undefined;
@@ -66,22 +96,29 @@ export function routeTemplate(req: IncomingMessage | undefined): string | undefi
 // Called through the prototype's own function: looking `getHeader` up on a response misses (see RequestState).
 const getHeader = OutgoingMessage.prototype.getHeader;
 
-function contentTypeFromArgs(a1: unknown, a2: unknown, res: ServerResponse): unknown {
+/** A response header (lower-case `name`) from writeHead's arguments, else from the response. */
+function headerFromArgs(name: string, a1: unknown, a2: unknown, res: ServerResponse): unknown {
   // writeHead(status[, statusMessage][, headers]); headers may be an object or a flat/nested array.
   const headers = typeof a1 === 'string' ? a2 : a1;
   if (headers !== null && typeof headers === 'object') {
     if (Array.isArray(headers)) {
       const flat = Array.isArray(headers[0]) ? (headers as unknown[][]).flat() : headers;
       for (let i = 0; i + 1 < flat.length; i += 2) {
-        if (String(flat[i]).toLowerCase() === 'content-type') return flat[i + 1];
+        if (String(flat[i]).toLowerCase() === name) return flat[i + 1];
       }
     } else {
       for (const k of Object.keys(headers)) {
-        if (k.length === 12 && k.toLowerCase() === 'content-type') return (headers as Record<string, unknown>)[k];
+        if (k.length === name.length && k.toLowerCase() === name) return (headers as Record<string, unknown>)[k];
       }
     }
   }
-  return getHeader.call(res, 'content-type');
+  return getHeader.call(res, name);
+}
+
+/** A header's value as one lower-case token ('' when absent). */
+function headerToken(v: unknown): string {
+  if (Array.isArray(v)) v = v[0];
+  return typeof v === 'string' ? v.trim().toLowerCase() : v === undefined || v === null ? '' : String(v);
 }
 
 /** The client went away first: it closed its side (FIN) or reset the connection. */
@@ -101,39 +138,68 @@ export function installHttpHook(recorder: Recorder, config: InstrumentationConfi
   const origWriteHead = proto.writeHead;
   const origWrite = proto.write;
   const origEnd = proto.end;
+  // Built once: every stream's parser shares the formats and name lists.
+  const rules = new StreamRules(config.sse);
 
   function observe(st: RequestState, chunk: unknown, encoding: unknown): void {
     const stream = st.stream;
-    if (stream === undefined || stream.isEnded) return;
+    if (stream !== undefined && stream.isEnded) return;
     if (chunk === undefined || chunk === null || typeof chunk === 'function') return;
+    if (typeof chunk !== 'string' && !(chunk instanceof Uint8Array)) return;
+    let data: string | Uint8Array =
+      typeof chunk === 'string' && typeof encoding === 'string' && encoding !== 'utf8' && encoding !== 'utf-8' ? Buffer.from(chunk, encoding as BufferEncoding) : chunk;
+    const decoder = st.decoder;
+    if (decoder !== undefined) {
+      // The time of what the plain bytes carry is the time these compressed bytes are written.
+      const plain = decoder.decode(typeof data === 'string' ? Buffer.from(data) : data);
+      if (plain === undefined) {
+        st.decoder = undefined;
+        st.kind = KIND_OPAQUE;
+        return;
+      }
+      if (plain.length === 0) return;
+      data = plain;
+    }
     switch (st.kind) {
-      case KIND_SSE: {
-        if (typeof chunk !== 'string' && !(chunk instanceof Uint8Array)) return;
-        const text = typeof chunk === 'string' && typeof encoding === 'string' && encoding !== 'utf8' && encoding !== 'utf-8' ? Buffer.from(chunk, encoding as BufferEncoding) : chunk;
-        const signals = st.parser!.feed(text, stream.hasToken, stream.hasAudio);
+      case KIND_SSE:
+      case KIND_NDJSON:
+      case KIND_DATA_STREAM: {
+        const parser = st.parser!;
+        const signals = parser.feed(data);
         if (signals === 0) return;
         // The clock is read only when a signal arrived, not on every write.
         const now = clock();
-        if (signals & SIGNAL_TOKEN) stream.firstToken(now);
-        if (signals & SIGNAL_AUDIO) stream.firstAudio(now);
-        if (signals & SIGNAL_ERROR && !stream.errorCounted) stream.error(classifyErrorPayload(st.parser!.errorData));
-        return;
-      }
-      case KIND_NDJSON: {
-        if (stream.hasToken) return;
-        const text = typeof chunk === 'string' ? chunk : chunk instanceof Uint8Array ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('latin1') : '';
-        // The first token is the first complete non-empty line.
-        for (let i = 0; i < text.length; i++) {
-          const c = text.charCodeAt(i);
-          if (c === 10) {
-            if (st.lineHasContent) return stream.firstToken(clock());
-          } else if (c !== 13 && c !== 32 && c !== 9) st.lineHasContent = true;
+        if (signals & SIGNAL_TOKEN) {
+          stream!.content(now, parser.content);
+          parser.content = 0;
         }
+        if (signals & SIGNAL_AUDIO) stream!.firstAudio(now);
+        if (signals & SIGNAL_ERROR && !stream!.errorCounted) stream!.error(parser.facts.errorType ?? classifyErrorPayload(parser.errorData));
         return;
       }
       case KIND_AUDIO: {
-        const len = typeof chunk === 'string' ? chunk.length : chunk instanceof Uint8Array ? chunk.byteLength : 0;
-        if (len > 0 && !stream.hasAudio) stream.firstAudio(clock());
+        if (stream!.hasAudio) return;
+        const len = typeof data === 'string' ? data.length : data.byteLength;
+        if (len > 0) stream!.firstAudio(clock());
+        return;
+      }
+      case KIND_TEXT: {
+        const len = typeof data === 'string' ? data.length : data.byteLength;
+        if (len === 0) return;
+        const now = clock();
+        if (stream === undefined) {
+          // One write is a plain response; the second makes it a stream whose first token was the first.
+          if (st.textFirstAt < 0) {
+            st.textFirstAt = now;
+            return;
+          }
+          const promoted = new TrackedStream(recorder, st.route!, st.startedAt);
+          st.stream = promoted;
+          promoted.content(st.textFirstAt, 1);
+          promoted.content(now, 1);
+          return;
+        }
+        stream.content(now, 1);
         return;
       }
     }
@@ -145,12 +211,30 @@ export function installHttpHook(recorder: Recorder, config: InstrumentationConfi
     st.status = status;
     // 2xx streams, and 5xx ones (a stream the server failed); redirects and client errors are not streams.
     if (status < 200 || (status >= 300 && status < 500)) return;
-    const kind = streamKindOf(contentTypeFromArgs(a1, a2, res));
+    let kind = streamKindOf(headerFromArgs('content-type', a1, a2, res));
     if (kind === KIND_NONE || st.untracked) return;
+    let parser: EventParser | undefined;
+    if (kind === KIND_SSE) {
+      const ui = headerFromArgs('x-vercel-ai-ui-message-stream', a1, a2, res) !== undefined;
+      parser = new SseParser(rules, ui ? aiSdkUi : undefined);
+    } else if (kind === KIND_NDJSON) {
+      parser = new LineParser(rules, undefined, false);
+    } else if (kind === KIND_TEXT) {
+      if (headerFromArgs('x-vercel-ai-data-stream', a1, a2, res) !== undefined || rules.forced === aiSdkData) {
+        kind = KIND_DATA_STREAM;
+        parser = new LineParser(rules, aiSdkData, true);
+      } else if (headerFromArgs('content-length', a1, a2, res) !== undefined) return;
+    }
+    const encoding = headerToken(headerFromArgs('content-encoding', a1, a2, res));
+    if (encoding !== '' && encoding !== 'identity') {
+      st.decoder = BodyDecoder.create(encoding);
+      if (st.decoder === undefined) kind = KIND_OPAQUE;
+    }
     st.kind = kind;
-    st.route = recorder.route(routeTemplate(st.request));
-    st.stream = new TrackedStream(recorder, st.route, st.startedAt);
-    if (kind === KIND_SSE) st.parser = new SseParser(config.sse);
+    st.parser = parser;
+    st.route = recorder.route(st.template ?? routeTemplate(st.request));
+    // A text response becomes a stream only on its second write (observe).
+    if (kind !== KIND_TEXT) st.stream = new TrackedStream(recorder, st.route, st.startedAt);
   }
 
   function writeHead(this: ServerResponse, a0: unknown, a1: unknown, a2: unknown) {
@@ -171,7 +255,7 @@ export function installHttpHook(recorder: Recorder, config: InstrumentationConfi
   // write and end are the hottest paths: a plain try/catch, no rest-args wrapper per chunk.
   function observeChunk(res: ServerResponse, chunk: unknown, encoding: unknown): void {
     const st = states.get(res);
-    if (st === undefined || st.kind === KIND_NONE) return;
+    if (st === undefined || st.kind === KIND_NONE || st.kind === KIND_OPAQUE) return;
     try {
       observe(st, chunk, encoding);
     } catch (err) {
@@ -208,10 +292,13 @@ export function installHttpHook(recorder: Recorder, config: InstrumentationConfi
       peers.pop();
     }
     const status = st.status !== 0 ? st.status : st.response.statusCode;
-    const route = st.route ?? recorder.route(routeTemplate(st.request));
+    const route = st.route ?? recorder.route(st.template ?? routeTemplate(st.request));
     recorder.requestFinished(st.method, route, status, (now - st.startedAt) / 1000);
+    st.decoder?.close();
     const stream = st.stream;
     if (stream !== undefined) {
+      const facts = st.parser?.facts;
+      if (facts !== undefined) stream.usage(facts.inputTokens, facts.outputTokens);
       let outcome: StreamOutcome;
       if (!finished) outcome = clientAborted(st.socket) ? 'aborted' : 'failed';
       else outcome = status >= 500 ? 'failed' : 'completed';
@@ -270,6 +357,15 @@ export function installHttpHook(recorder: Recorder, config: InstrumentationConfi
       reportSuppressed(err);
     }
   };
+  const fastifySubscriber = (message: unknown) => {
+    try {
+      const m = message as { reply?: { raw?: unknown }; route?: { url?: unknown } };
+      const st = m.reply?.raw === undefined ? undefined : states.get(m.reply.raw as object);
+      if (st !== undefined && typeof m.route?.url === 'string') st.template = m.route.url;
+    } catch (err) {
+      reportSuppressed(err);
+    }
+  };
   const finishSubscriber = (message: unknown) => {
     try {
       onResponseFinish(message);
@@ -283,10 +379,12 @@ export function installHttpHook(recorder: Recorder, config: InstrumentationConfi
   proto.end = end as typeof proto.end;
   dc.subscribe(REQUEST_START, subscriber);
   dc.subscribe(RESPONSE_FINISH, finishSubscriber);
+  dc.subscribe(FASTIFY_HANDLER_START, fastifySubscriber);
 
   return () => {
     dc.unsubscribe(REQUEST_START, subscriber);
     dc.unsubscribe(RESPONSE_FINISH, finishSubscriber);
+    dc.unsubscribe(FASTIFY_HANDLER_START, fastifySubscriber);
     // Only restore what is still ours: another library may have wrapped us since.
     if (proto.writeHead === (writeHead as unknown)) proto.writeHead = origWriteHead;
     if (proto.write === (write as unknown)) proto.write = origWrite;

@@ -14,6 +14,22 @@ export const DB_BUCKETS_SECONDS: readonly number[] = Object.freeze([
   0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 ]);
 
+/**
+ * Mean time between output chunks: the OpenTelemetry GenAI conventions' advice for
+ * `gen_ai.client.operation.time_per_output_chunk`.
+ */
+export const CHUNK_GAP_BUCKETS_SECONDS: readonly number[] = Object.freeze([
+  0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 2.5,
+]);
+
+/** Output chunks per stream. */
+export const CHUNK_COUNT_BUCKETS: readonly number[] = Object.freeze([1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000]);
+
+/** Tokens per stream: the GenAI conventions' advice for `gen_ai.client.token.usage`. */
+export const TOKEN_BUCKETS: readonly number[] = Object.freeze([
+  1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864,
+]);
+
 /** KPI thresholds that must be exact bucket edges (seed 004). */
 export const KPI_THRESHOLDS_SECONDS: readonly number[] = Object.freeze([0.5, 1, 1.5, 2, 3, 5, 8]);
 
@@ -30,7 +46,11 @@ export const ATTR = Object.freeze({
   EVENT_LOOP_PERCENTILE: 'nodejs.eventloop.delay.percentile',
   CPU_MODE: 'cpu.mode',
   HEAP_STAT: 'v8js.heap.stat',
+  TOKEN_TYPE: 'gen_ai.token.type',
 });
+
+/** `gen_ai.token.type` values. */
+export type TokenType = 'input' | 'output';
 
 export type StreamOutcome = 'completed' | 'failed' | 'aborted';
 export const STREAM_OUTCOMES: readonly StreamOutcome[] = Object.freeze(['completed', 'failed', 'aborted']);
@@ -111,6 +131,30 @@ export const METRICS = Object.freeze({
     description: 'Time from request arrival to the end of the stream (complete response latency).',
     attributes: [ATTR.HTTP_ROUTE, ATTR.STREAM_OUTCOME],
     buckets: LATENCY_BUCKETS_SECONDS,
+  }),
+  outputChunks: def({
+    name: 'chatbot.stream.output_chunks',
+    kind: 'histogram',
+    unit: '{chunk}',
+    description: 'Content chunks (events carrying generated output) per stream.',
+    attributes: [ATTR.HTTP_ROUTE],
+    buckets: CHUNK_COUNT_BUCKETS,
+  }),
+  timePerOutputChunk: def({
+    name: 'chatbot.stream.time_per_output_chunk',
+    kind: 'histogram',
+    unit: 's',
+    description: 'Mean time between the content chunks of a stream, after its first token (streams with two or more).',
+    attributes: [ATTR.HTTP_ROUTE],
+    buckets: CHUNK_GAP_BUCKETS_SECONDS,
+  }),
+  streamTokens: def({
+    name: 'chatbot.stream.tokens',
+    kind: 'histogram',
+    unit: '{token}',
+    description: 'Token usage a stream reported itself (OpenAI usage chunk, Anthropic message_delta, AI SDK metadata), by type.',
+    attributes: [ATTR.HTTP_ROUTE, ATTR.TOKEN_TYPE],
+    buckets: TOKEN_BUCKETS,
   }),
   streamsActive: def({
     name: 'chatbot.streams.active',

@@ -11,6 +11,7 @@ import {
   type ErrorType,
   type MetricDefinition,
   type StreamOutcome,
+  type TokenType,
 } from './catalog';
 
 /** One time series: its attributes, when it started, and its running value. */
@@ -69,6 +70,10 @@ class StreamSeries {
   readonly ttft: Series<HistogramCell>;
   readonly ttfa: Series<HistogramCell>;
   readonly active: Series<number>;
+  readonly chunks: Series<HistogramCell>;
+  readonly chunkGap: Series<HistogramCell>;
+  readonly inputTokens: Series<HistogramCell>;
+  readonly outputTokens: Series<HistogramCell>;
   /** By outcome index (outcomeIndex()): an element load, not a string-keyed property lookup. */
   readonly duration: Series<HistogramCell>[] = [];
   readonly finished: Series<number>[] = [];
@@ -78,6 +83,11 @@ class StreamSeries {
     this.ttft = r.timeToFirstToken.get(route, byRoute);
     this.ttfa = r.timeToFirstAudio.get(route, byRoute);
     this.active = r.streamsActive.get(route, byRoute);
+    this.chunks = r.outputChunks.get(route, byRoute);
+    this.chunkGap = r.timePerOutputChunk.get(route, byRoute);
+    const byType = (t: TokenType) => () => ({ [ATTR.HTTP_ROUTE]: route, [ATTR.TOKEN_TYPE]: t });
+    this.inputTokens = r.tokenUsage.get(`${route}\0input`, byType('input'));
+    this.outputTokens = r.tokenUsage.get(`${route}\0output`, byType('output'));
     for (const o of STREAM_OUTCOMES) {
       const attrs = () => ({ [ATTR.HTTP_ROUTE]: route, [ATTR.STREAM_OUTCOME]: o });
       this.duration.push(r.streamDuration.get(`${route}\0${o}`, attrs));
@@ -115,6 +125,10 @@ export interface RecorderListener {
   onFirstToken?(route: string, seconds: number): void;
   onFirstAudio?(route: string, seconds: number): void;
   onStreamEnd?(route: string, outcome: StreamOutcome, seconds: number): void;
+  /** A stream's content chunks and, with two or more, the mean time between them (else undefined). */
+  onStreamOutput?(route: string, chunks: number, secondsPerChunk: number | undefined): void;
+  /** Token usage a stream reported (-1 for a type it did not report). */
+  onStreamTokens?(route: string, input: number, output: number): void;
   onHttpRequest?(method: string, route: string, status: number, seconds: number): void;
   onCacheLookup?(cache: string, result: CacheResult, count: number): void;
   onError?(type: ErrorType): void;
@@ -158,6 +172,9 @@ export class Recorder {
   readonly timeToFirstToken: Histogram;
   readonly timeToFirstAudio: Histogram;
   readonly streamDuration: Histogram;
+  readonly outputChunks: Histogram;
+  readonly timePerOutputChunk: Histogram;
+  readonly tokenUsage: Histogram;
   readonly streamsActive: Counter;
   readonly streams: Counter;
   readonly cacheLookups: Counter;
@@ -180,6 +197,9 @@ export class Recorder {
     this.timeToFirstToken = hist(METRICS.timeToFirstToken);
     this.timeToFirstAudio = hist(METRICS.timeToFirstAudio);
     this.streamDuration = hist(METRICS.streamDuration);
+    this.outputChunks = hist(METRICS.outputChunks);
+    this.timePerOutputChunk = hist(METRICS.timePerOutputChunk);
+    this.tokenUsage = hist(METRICS.streamTokens);
     this.streamsActive = count(METRICS.streamsActive);
     this.streams = count(METRICS.streams);
     this.cacheLookups = count(METRICS.cacheLookups);
@@ -262,6 +282,20 @@ export class Recorder {
     st.duration[i]!.value.record(seconds);
     st.finished[i]!.value += 1;
     for (const l of this.listeners) l.onStreamEnd?.(route.route, outcome, seconds);
+  }
+
+  streamOutput(route: RouteSeries, chunks: number, secondsPerChunk: number | undefined): void {
+    const st = route.stream;
+    st.chunks.value.record(chunks);
+    if (secondsPerChunk !== undefined) st.chunkGap.value.record(secondsPerChunk);
+    for (const l of this.listeners) l.onStreamOutput?.(route.route, chunks, secondsPerChunk);
+  }
+
+  streamTokens(route: RouteSeries, input: number, output: number): void {
+    const st = route.stream;
+    if (input >= 0) st.inputTokens.value.record(input);
+    if (output >= 0) st.outputTokens.value.record(output);
+    for (const l of this.listeners) l.onStreamTokens?.(route.route, input, output);
   }
 
   cacheLookup(cache: string, result: CacheResult, count = 1): void {

@@ -1,75 +1,77 @@
 /**
  * Incremental Server-Sent Events parser (WHATWG "event stream interpretation"), reduced to what
- * the metrics need: which events carry tokens, audio or errors. It keeps only a bounded prefix of
- * the current line, so a multi-megabyte `data:` line costs a native scan and no memory.
+ * the metrics need: which events carry content, audio or errors. What an event carries is decided
+ * by its name when configured (audio, error, control names), else by the stream's wire format
+ * (formats/), recognised from its first events. It keeps only a bounded prefix (and a short tail)
+ * of the current line, so a multi-megabyte `data:` line costs a native scan and no memory.
  */
+import { detectEvent } from './formats/detect';
+import { FRAME_AUDIO, FRAME_CONTENT, FRAME_ERROR, StreamFacts, type PayloadFormat } from './formats/frame';
+import { StreamRules, type EventNames } from './formats/rules';
 
-export const SIGNAL_TOKEN = 1;
-export const SIGNAL_AUDIO = 2;
-export const SIGNAL_ERROR = 4;
+/** The event names a parser classifies by name (kept as the parser's original option type). */
+export type SseEventClasses = EventNames;
 
-export interface SseEventClasses {
-  /** Event names whose data is audio (default `audio`). */
-  readonly audio: ReadonlySet<string>;
-  /** Event names that report an error (default `error`). */
-  readonly error: ReadonlySet<string>;
-  /** Event names that are neither tokens nor audio (keepalives, control events). */
-  readonly ignored: ReadonlySet<string>;
-}
+export const SIGNAL_TOKEN = FRAME_CONTENT;
+export const SIGNAL_AUDIO = FRAME_AUDIO;
+export const SIGNAL_ERROR = FRAME_ERROR;
 
-/** How much of a line's value is kept: enough to classify an error payload. */
-const VALUE_PREFIX = 512;
+/** How much of a line's value is kept: enough for the fields the formats read in a chunk. */
+export const VALUE_PREFIX = 1000;
+/** How much of the end of a longer line is kept: usage comes last in OpenAI's `response.completed`. */
+export const VALUE_TAIL = 512;
 /** Longest field name the spec cares about is "retry"/"event"; keep a little slack. */
 const LINE_PREFIX = VALUE_PREFIX + 16;
 
 export class SseParser {
   /** Data prefix of the first error event seen, for classification. */
   errorData: string | undefined;
+  /** Content events completed since the caller last reset it. */
+  content = 0;
+  /** Usage and error class the stream reported. */
+  readonly facts = new StreamFacts();
 
-  private readonly classes: SseEventClasses;
-  private readonly errorNames: readonly string[];
+  private readonly rules: StreamRules;
+  /** The stream's format: forced, chosen from headers, or recognised from its events. */
+  private format: PayloadFormat | undefined;
   private line = '';
+  /** The end of the current line once it outgrew the kept prefix. */
+  private lineTail = '';
   private lineTruncated = false;
   private afterCR = false;
   private started = false;
   private eventType = '';
   private hasData = false;
   private data = '';
+  /** The end of the current event's last data line, when longer than the kept prefix. */
+  private dataTail = '';
   /** Between events with nothing pending (no partial line, no CR, no event type or data yet). */
   private atBoundary = false;
 
-  constructor(classes: SseEventClasses) {
-    this.classes = classes;
-    this.errorNames = errorNamesOf(classes);
+  /** `rules` built once per configuration; bare event names get the automatic format rules. */
+  constructor(rules: StreamRules | EventNames, format?: PayloadFormat) {
+    this.rules = rules instanceof StreamRules ? rules : new StreamRules({ ...rules, format: 'auto', tokenEvents: new Set(), tokenField: [] });
+    this.format = this.rules.forced ?? format;
   }
 
   /**
-   * Feeds one written chunk and returns the SIGNAL_* bits of the events it completed.
+   * Feeds one written chunk and returns the SIGNAL_* bits of the events it completed; `content`
+   * grows by the number of content events among them.
    *
-   * `tokenSeen` and `audioSeen` say which first signals the caller already has: once both are in,
-   * only error events matter. The usual writes of a running stream are whole events (the parser is
-   * between events and the chunk ends with a blank line): those that cannot hold a signal still
-   * wanted are skipped after one scan (no `event` field, or no error event name, in them), and a
-   * single `[event: NAME LF] data: VALUE LF LF` event is read in place; anything else gets the full
-   * parse.
+   * The usual writes of a running stream are whole events (the parser is between events and the
+   * chunk ends with a blank line): a single `[event: NAME LF] data: VALUE LF LF` event is read in
+   * place; anything else gets the full parse.
    */
-  feed(chunk: string | Uint8Array, tokenSeen = false, audioSeen = false): number {
-    if (this.atBoundary || !this.started) {
-      if (typeof chunk === 'string') {
-        const n = chunk.length;
-        if (n >= 2 && chunk.charCodeAt(n - 1) === 10 && chunk.charCodeAt(n - 2) === 10) {
-          if (tokenSeen && this.started && !this.mayHold(chunk, audioSeen)) return 0;
-          const signals = this.singleEvent(chunk);
-          if (signals !== -1) {
-            this.started = true;
-            this.atBoundary = true;
-            return signals;
-          }
+  feed(chunk: string | Uint8Array): number {
+    if ((this.atBoundary || !this.started) && typeof chunk === 'string') {
+      const n = chunk.length;
+      if (n >= 2 && chunk.charCodeAt(n - 1) === 10 && chunk.charCodeAt(n - 2) === 10) {
+        const signals = this.singleEvent(chunk);
+        if (signals !== -1) {
+          this.started = true;
+          this.atBoundary = true;
+          return signals;
         }
-      } else if (tokenSeen && this.started && Buffer.isBuffer(chunk)) {
-        // Decided without decoding the Buffer.
-        const n = chunk.length;
-        if (n >= 2 && chunk[n - 1] === 10 && chunk[n - 2] === 10 && !this.mayHold(chunk, audioSeen)) return 0;
       }
     }
     const text = typeof chunk === 'string' ? chunk : latin1(chunk);
@@ -104,13 +106,15 @@ export class SseParser {
       }
       if (this.line === '' && !this.lineTruncated) {
         // The whole line is in this chunk: read it in place, no copy.
-        signals |= this.fieldLine(text, pos, end);
+        signals |= this.fieldLine(text, pos, end, '');
       } else {
         this.appendPartial(text, pos, end);
         const line = this.line;
+        const tail = this.lineTruncated ? this.lineTail : '';
         this.line = '';
+        this.lineTail = '';
         this.lineTruncated = false;
-        signals |= this.fieldLine(line, 0, line.length);
+        signals |= this.fieldLine(line, 0, line.length, tail);
       }
       if (end === cr) {
         if (end + 1 < n) pos = text.charCodeAt(end + 1) === 10 ? end + 2 : end + 1;
@@ -122,18 +126,6 @@ export class SseParser {
     }
     this.atBoundary = this.started && this.line === '' && !this.lineTruncated && !this.afterCR && this.eventType === '' && !this.hasData;
     return signals;
-  }
-
-  /**
-   * Whether a chunk of whole events may hold a signal the caller still wants: a named event (audio
-   * or error) while audio is missing, an error event once it is not. False positives only cost the
-   * full parse.
-   */
-  private mayHold(chunk: string | Buffer, audioSeen: boolean): boolean {
-    if (!audioSeen) return chunk.indexOf('event') !== -1;
-    const names = this.errorNames;
-    for (let i = 0; i < names.length; i++) if (chunk.indexOf(names[i]!) !== -1) return true;
-    return false;
   }
 
   /**
@@ -164,24 +156,49 @@ export class SseParser {
     if (end - v === 6 && text.startsWith('[DONE]', v)) return 0;
     // As the full parse: blank data (within the kept prefix) is a keepalive, not a token.
     const last = Math.min(end, v + VALUE_PREFIX);
-    for (let i = v; i < last; i++) {
-      const ch = text.charCodeAt(i);
-      if (ch !== 32 && ch !== 9) return SIGNAL_TOKEN;
+    let i = v;
+    while (i < last && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9)) i++;
+    if (i === last) return 0;
+    this.facts.tail = end > last ? text.slice(Math.max(last, end - VALUE_TAIL), end) : '';
+    return this.payload(type, text.slice(v, last));
+  }
+
+  /** What the stream's format makes of one event with data; recognises the format on the way. */
+  private payload(type: string, data: string): number {
+    let format = this.format;
+    const rules = this.rules;
+    if (format === undefined) {
+      format = detectEvent(type, data);
+      if (format !== undefined) this.format = format;
     }
-    return 0;
+    const frame = (format ?? rules.generic).classify(type, data, this.facts);
+    if (frame === FRAME_CONTENT) {
+      this.content++;
+      // A stream the generic rules found content in keeps them: no more detection per event.
+      if (this.format === undefined) this.format = rules.generic;
+    } else if (frame === FRAME_ERROR) this.errorData ??= data;
+    return frame;
   }
 
   private appendPartial(text: string, from: number, to: number): void {
-    if (from >= to || this.lineTruncated) return;
+    if (from >= to) return;
+    if (this.lineTruncated) {
+      this.lineTail = (this.lineTail + text.slice(Math.max(from, to - VALUE_TAIL), to)).slice(-VALUE_TAIL);
+      return;
+    }
     const room = LINE_PREFIX - this.line.length;
     if (to - from > room) {
       this.line += text.slice(from, from + room);
       this.lineTruncated = true;
+      this.lineTail = text.slice(Math.max(from + room, to - VALUE_TAIL), to);
     } else this.line += from === 0 && to === text.length ? text : text.slice(from, to);
   }
 
-  /** One complete line, text[start, end): a blank line dispatches; `data` and `event` are kept. */
-  private fieldLine(text: string, start: number, end: number): number {
+  /**
+   * One complete line, text[start, end): a blank line dispatches; `data` and `event` are kept.
+   * `tail` is the end of a line longer than the kept prefix, when not in `text`.
+   */
+  private fieldLine(text: string, start: number, end: number, tail: string): number {
     if (start === end) return this.dispatch();
     const c0 = text.charCodeAt(start);
     if (c0 === 58 /* ':' comment */) return 0;
@@ -202,17 +219,25 @@ export class SseParser {
       const value = text.slice(valueStart, Math.min(end, valueStart + VALUE_PREFIX - this.data.length));
       this.data = this.hasData ? `${this.data}\n${value}` : value;
     }
+    this.dataTail = tail !== '' ? tail : end - valueStart > VALUE_PREFIX ? text.slice(Math.max(valueStart + VALUE_PREFIX, end - VALUE_TAIL), end) : '';
     this.hasData = true;
     return 0;
   }
 
-  /** What an event's name alone decides: audio, error, ignored (0), or -1 when its data decides. */
+  /**
+   * What an event's name alone decides: audio, error, ignored (0), or -1 when its data decides.
+   * With `CHATPULSE_SSE_TOKEN_EVENTS` set, an event of any other name (unnamed ones are `message`)
+   * carries no token.
+   */
   private namedSignal(type: string): number {
-    if (type === '') return -1;
-    const c = this.classes;
+    const rules = this.rules;
+    const tokenEvents = rules.tokenEvents;
+    if (type === '') return tokenEvents === undefined || tokenEvents.has('message') ? -1 : 0;
+    const c = rules.names;
     if (c.audio.has(type)) return SIGNAL_AUDIO;
     if (c.error.has(type)) return SIGNAL_ERROR;
     if (c.ignored.has(type)) return 0;
+    if (tokenEvents !== undefined && !tokenEvents.has(type)) return 0;
     return -1;
   }
 
@@ -230,19 +255,9 @@ export class SseParser {
     if (named !== -1) return named;
     // OpenAI-style end-of-stream sentinel, and empty keepalive events, are not tokens.
     if (data === '[DONE]' || isBlank(data)) return 0;
-    return SIGNAL_TOKEN;
+    this.facts.tail = this.dataTail;
+    return this.payload(type, data);
   }
-}
-
-// One array per configuration, not per parser: parsers are created per response.
-let namesFor: SseEventClasses | undefined;
-let names: readonly string[] = [];
-function errorNamesOf(classes: SseEventClasses): readonly string[] {
-  if (namesFor !== classes) {
-    namesFor = classes;
-    names = [...classes.error];
-  }
-  return names;
 }
 
 function isBlank(s: string): boolean {

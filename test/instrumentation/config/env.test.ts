@@ -5,7 +5,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import * as path from 'node:path';
-import { describeProblem, parseOtlpHeaders, resolveConfig, type Env } from '../../../instrumentation/config/env';
+import { DEFAULT_IGNORED, describeProblem, parseOtlpHeaders, resolveConfig, type Env } from '../../../instrumentation/config/env';
 import { DEFAULT_LIMITS } from '../../../instrumentation/metrics/recorder';
 import { ChatpulseConfigError, start } from '../../../index';
 import { currentRuntime } from '../../../instrumentation/runtime';
@@ -32,7 +32,14 @@ describe('resolveConfig: defaults', () => {
     expect(config.exportTimeoutMillis).toBe(30_000);
     expect([...config.sse.audio]).toEqual(['audio']);
     expect([...config.sse.error]).toEqual(['error']);
-    expect([...config.sse.ignored].sort()).toEqual(['close', 'done', 'end', 'heartbeat', 'keep-alive', 'keepalive', 'ping']);
+    // The keepalive and end markers of old, plus the control events frameworks send (DEFAULT_IGNORED's list).
+    expect([...config.sse.ignored].sort()).toEqual([...DEFAULT_IGNORED].sort());
+    for (const n of ['close', 'done', 'end', 'heartbeat', 'keep-alive', 'keepalive', 'ping', 'metadata', 'start', 'workflow_started']) {
+      expect(config.sse.ignored.has(n), n).toBe(true);
+    }
+    expect(config.sse.format).toBe('auto');
+    expect([...config.sse.tokenEvents]).toEqual([]);
+    expect(config.sse.tokenField).toEqual([]);
     expect([...config.cachePrefixes].sort((a, b) => a.name.localeCompare(b.name))).toEqual([
       { name: 'kb', prefix: 'kb:' },
       { name: 'tts', prefix: 'tts:' },
@@ -194,6 +201,8 @@ describe('resolveConfig: bad values', () => {
     { variable: 'OTEL_SDK_DISABLED', value: 'yes', fallback: 'false', check: (c) => expect(c.disabled).toBe(false) },
     { variable: 'CHATPULSE_SHUTDOWN_TIMEOUT', value: '5s', fallback: '3000', check: (c) => expect(c.shutdownTimeoutMillis).toBe(3000) },
     { variable: 'OTEL_EXPORTER_OTLP_COMPRESSION', value: 'brotli', fallback: 'none', check: (c) => expect(c.otlp.compression).toBe('none') },
+    { variable: 'CHATPULSE_STREAM_FORMAT', value: 'openai', fallback: 'auto', check: (c) => expect(c.sse.format).toBe('auto') },
+    { variable: 'CHATPULSE_TOKEN_FIELD', value: 'choices..delta', fallback: 'the detected format', check: (c) => expect(c.sse.tokenField).toEqual([]) },
   ];
   for (const c of cases) {
     it(`${c.variable}=${JSON.stringify(c.value)}: exactly one problem naming the variable and "${c.fallback}"`, () => {

@@ -1,0 +1,31 @@
+import { classifyErrorPayload } from '../error-classifier';
+import { FRAME_AUDIO, FRAME_CONTENT, FRAME_CONTROL, FRAME_ERROR, type PayloadFormat, type StreamFacts } from './frame';
+import { isJsonObject, stringValue } from './json-scan';
+import type { EventNames } from './rules';
+
+/**
+ * Any other stream: every event with data carries content, unless its JSON names itself (by
+ * `type` or `event`) as one of the control, error or audio names, the same lists that classify
+ * SSE event names. So `{"type":"start"}` or `{"event":"workflow_started"}` sent before the model
+ * answers is not a token.
+ */
+export class GenericFormat implements PayloadFormat {
+  readonly name = 'generic';
+  constructor(private readonly names: EventNames) {}
+
+  classify(_event: string, data: string, facts: StreamFacts): number {
+    if (isJsonObject(data)) {
+      const t = stringValue(data, 'type') ?? stringValue(data, 'event');
+      if (t !== undefined) {
+        const n = this.names;
+        if (n.ignored.has(t)) return FRAME_CONTROL;
+        if (n.error.has(t)) {
+          facts.errorType = classifyErrorPayload(data);
+          return FRAME_ERROR;
+        }
+        if (n.audio.has(t)) return FRAME_AUDIO;
+      }
+    }
+    return FRAME_CONTENT;
+  }
+}
