@@ -63,8 +63,9 @@ export class ChatpulseMetricProducer implements MetricProducer {
       this.histogram(r.timeToFirstAudio, nowMs),
       this.histogram(r.streamDuration, nowMs),
       this.histogram(r.outputChunks, nowMs),
-      this.histogram(r.timePerOutputChunk, nowMs),
-      this.histogram(r.tokenUsage, nowMs),
+      // Series of streams that never reported usage or had one chunk stay out: they are not zeros.
+      this.histogram(r.timePerOutputChunk, nowMs, true),
+      this.histogram(r.tokenUsage, nowMs, true),
       this.sum(r.streamsActive, false, nowMs),
       this.sum(r.streams, true, nowMs),
       this.sum(r.cacheLookups, true, nowMs),
@@ -109,12 +110,13 @@ export class ChatpulseMetricProducer implements MetricProducer {
     };
   }
 
-  private histogram(set: SeriesSet<HistogramCell>, nowMs: number): MetricData {
+  private histogram(set: SeriesSet<HistogramCell>, nowMs: number, skipEmpty = false): MetricData {
     const delta = this.temporality === 'delta';
     const end = hrTime(nowMs);
     const points: DataPoint<OtelHistogram>[] = [];
     for (const s of set.all()) {
       const cell = s.value;
+      if (skipEmpty && cell.count === 0) continue;
       const counts = Array.from(cell.counts);
       if (!delta) {
         points.push(this.histogramPoint(s, hrTime(s.startTimeMs), end, counts, cell.sum, cell.count, cell));

@@ -39,7 +39,7 @@ export class LineParser {
       }
       if (this.line === '' && !this.truncated) {
         const end = Math.min(lf, pos + VALUE_PREFIX);
-        signals |= this.complete(text.slice(pos, end), lf > end ? text.slice(Math.max(end, lf - VALUE_TAIL), lf) : '');
+        signals |= this.complete(text.slice(pos, end), lf > end ? text.slice(Math.max(pos, lf - VALUE_TAIL), lf) : '');
       } else {
         this.append(text, pos, lf);
         const line = this.line;
@@ -62,9 +62,10 @@ export class LineParser {
     }
     const room = VALUE_PREFIX - this.line.length;
     if (to - from > room) {
+      // The tail is the line's end whatever the prefix kept: usage may straddle the boundary.
+      this.tail = (this.line + text.slice(Math.max(from, to - VALUE_TAIL), to)).slice(-VALUE_TAIL);
       this.line += text.slice(from, from + room);
       this.truncated = true;
-      this.tail = text.slice(Math.max(from + room, to - VALUE_TAIL), to);
     } else this.line += text.slice(from, to);
   }
 

@@ -159,7 +159,7 @@ export class SseParser {
     let i = v;
     while (i < last && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9)) i++;
     if (i === last) return 0;
-    this.facts.tail = end > last ? text.slice(Math.max(last, end - VALUE_TAIL), end) : '';
+    this.facts.tail = end > last ? text.slice(Math.max(v, end - VALUE_TAIL), end) : '';
     return this.payload(type, text.slice(v, last));
   }
 
@@ -188,9 +188,10 @@ export class SseParser {
     }
     const room = LINE_PREFIX - this.line.length;
     if (to - from > room) {
+      // The tail is the line's end whatever the prefix kept: usage may straddle the boundary.
+      this.lineTail = (this.line + text.slice(Math.max(from, to - VALUE_TAIL), to)).slice(-VALUE_TAIL);
       this.line += text.slice(from, from + room);
       this.lineTruncated = true;
-      this.lineTail = text.slice(Math.max(from + room, to - VALUE_TAIL), to);
     } else this.line += from === 0 && to === text.length ? text : text.slice(from, to);
   }
 
@@ -219,7 +220,7 @@ export class SseParser {
       const value = text.slice(valueStart, Math.min(end, valueStart + VALUE_PREFIX - this.data.length));
       this.data = this.hasData ? `${this.data}\n${value}` : value;
     }
-    this.dataTail = tail !== '' ? tail : end - valueStart > VALUE_PREFIX ? text.slice(Math.max(valueStart + VALUE_PREFIX, end - VALUE_TAIL), end) : '';
+    this.dataTail = tail !== '' ? tail : end - valueStart > VALUE_PREFIX ? text.slice(Math.max(valueStart, end - VALUE_TAIL), end) : '';
     this.hasData = true;
     return 0;
   }

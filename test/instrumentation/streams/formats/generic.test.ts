@@ -1,0 +1,59 @@
+/**
+ * Streams of no known model API: every data event is content unless it names itself a control
+ * event, as the frameworks in front of the model send them; and the overrides for house formats.
+ */
+import { describe, expect, it } from 'vitest';
+import { FRAME_ERROR } from '../../../../instrumentation/streams/formats/frame';
+import { feed } from './helpers';
+
+const ev = (data: string, name?: string) => `${name ? `event: ${name}\n` : ''}data: ${data}\n\n`;
+
+describe('generic SSE', () => {
+  it('control events by name or by type/event field come before the first token and are not it', () => {
+    const r = feed([
+      ev('{"run_id":"1f0c"}', 'metadata'),
+      ev('{"type":"start","messageId":"m1"}'),
+      ev('{"event":"workflow_started","task_id":"t"}'),
+      ev('{"status":"thinking"}', 'status'),
+      ': keepalive\n\n',
+      ev('{"token":"Hi"}'),
+      ev('{"type":"token","content":" there"}'),
+      ev('{"event":"message","answer":"!"}'),
+      ev('{"type":"done"}'),
+      ev('[DONE]'),
+    ]);
+    expect(r.firstContent).toBe(5);
+    expect(r.content).toBe(3);
+  });
+  it('a JSON error payload is an error, classified like an error event', () => {
+    const r = feed([ev('{"type":"error","error":{"type":"tts","message":"voice down"}}')]);
+    expect(r.signals & FRAME_ERROR).toBe(FRAME_ERROR);
+    expect(r.errorType).toBe('tts');
+  });
+  it('plain text data is content (today\'s behaviour for hand-written SSE)', () => {
+    expect(feed([ev('Hello')]).content).toBe(1);
+  });
+});
+
+describe('overrides', () => {
+  it('CHATPULSE_SSE_TOKEN_EVENTS: only those events carry tokens (message = unnamed)', () => {
+    const writes = [ev('{"progress":1}', 'progress'), ev('{"x":1}'), ev('{"t":"Hi"}', 'token'), ev('{"t":"!"}', 'token')];
+    const r = feed(writes, { env: { CHATPULSE_SSE_TOKEN_EVENTS: 'token' } });
+    expect([r.firstContent, r.content]).toEqual([2, 2]);
+    const withUnnamed = feed(writes, { env: { CHATPULSE_SSE_TOKEN_EVENTS: 'token,message' } });
+    expect([withUnnamed.firstContent, withUnnamed.content]).toEqual([1, 3]);
+  });
+  it('CHATPULSE_TOKEN_FIELD: the named field must carry something', () => {
+    const writes = [ev('{"kind":"chunk","payload":{"text":""}}'), ev('{"kind":"chunk","payload":{"meta":1}}'), ev('{"kind":"chunk","payload":{"text":"Hi"}}')];
+    const r = feed(writes, { env: { CHATPULSE_TOKEN_FIELD: 'payload.text' } });
+    expect([r.firstContent, r.content]).toEqual([2, 1]);
+    const idx = feed([ev('{"choices":[{"delta":{"content":""}}]}'), ev('{"choices":[{"delta":{"content":"x"}}]}')], { env: { CHATPULSE_TOKEN_FIELD: 'choices.0.delta.content' } });
+    expect(idx.firstContent).toBe(1);
+  });
+  it('CHATPULSE_STREAM_FORMAT forces a format: an OpenAI stream read as Anthropic has no token', () => {
+    const openai = ev('{"choices":[{"delta":{"content":"Hi"}}]}');
+    expect(feed([openai]).content).toBe(1);
+    expect(feed([openai], { env: { CHATPULSE_STREAM_FORMAT: 'anthropic' } }).content).toBe(0);
+    expect(feed([ev('{"type":"start"}')], { env: { CHATPULSE_STREAM_FORMAT: 'generic', CHATPULSE_SSE_IGNORE_EVENTS: '' } }).content).toBe(1);
+  });
+});
