@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { CheckResult } from '../checks/types';
 import type { HealthConfig } from '../config/health-config';
 import type { KpiResult } from '../grading/grade';
+import type { OutputStats } from '../signals/snapshot';
 import type { DependencyResult, HealthReport, HealthService, HealthStatus } from '../service/health-service';
 import { bearerAuth } from './auth';
 import {
@@ -74,6 +75,24 @@ const FRESH = 'private, max-age=0, must-revalidate';
  * The health endpoints of seeds 000, 003 and 004. Every handler reads stored results (the last KPI
  * evaluation, the last dependency checks): no request waits on a measurement.
  */
+/**
+ * Chunk rate and token usage of the window's streams: chunks per stream, the time between them
+ * (and chunks per second at the median spacing), tokens reported; null where nothing was measured.
+ */
+function outputView(o: OutputStats | undefined) {
+  if (o === undefined) return undefined;
+  const gap = o.timePerChunk;
+  const medianGap = gap.count > 0 ? gap.p50 : undefined;
+  return {
+    streams: o.streams,
+    chunks: o.chunks,
+    chunksPerStream: o.streams > 0 ? Math.round((o.chunks / o.streams) * 10) / 10 : null,
+    timePerChunkMs: latencyMs(gap),
+    chunksPerSecond: medianGap !== undefined && medianGap > 0 ? Math.round((1 / medianGap) * 10) / 10 : null,
+    tokens: { input: o.tokens.input, output: o.tokens.output, streamsReporting: o.tokens.streams },
+  };
+}
+
 export function createHealthRouter(o: HealthRouterOptions): Router {
   const { service, logger } = o;
   const config: HealthConfig = service.config;
@@ -322,6 +341,7 @@ export function createHealthRouter(o: HealthRouterOptions): Router {
         cache: Object.fromEntries(Object.entries(s.caches).map(([k, c]) => [k, { hits: c.hits, misses: c.misses, hitRate: percent(c.hits, c.hits + c.misses) }])),
         errors: { ...s.errors, breakdown: Object.fromEntries(Object.entries(s.errors).map(([k, n]) => [k, percent(n, totalErrors)])) },
         streaming: { totalStreams: finished, activeCount: s.activeStreams, completedCount: s.streams.completed, errorCount: s.streams.failed, abortedCount: s.streams.aborted },
+        output: outputView(s.output),
       },
     });
   });

@@ -35,6 +35,19 @@ export interface SignalSnapshot {
   };
   /** Instances behind the numbers (1 in-process). */
   readonly instances: number;
+  /** What the streams produced: content chunks, their spacing, the usage they reported (in-process). */
+  readonly output?: OutputStats;
+}
+
+/** Content chunks and token usage of the streams that ended in the window. */
+export interface OutputStats {
+  /** Streams that ended with at least one content chunk. */
+  readonly streams: number;
+  readonly chunks: number;
+  /** Mean time between content chunks per stream (streams with two or more), in seconds. */
+  readonly timePerChunk: LatencyStats;
+  /** Tokens the streams reported of themselves, and how many streams reported them. */
+  readonly tokens: { readonly input: number; readonly output: number; readonly streams: number };
 }
 
 /** A snapshot with nothing in it: what grading sees before any signal arrived. */

@@ -11,6 +11,12 @@ class Slot {
   readonly ttft = new ExpHistogram();
   readonly ttfa = new ExpHistogram();
   readonly complete = new ExpHistogram();
+  readonly chunkGap = new ExpHistogram();
+  outputStreams = 0;
+  chunks = 0;
+  inputTokens = 0;
+  outputTokens = 0;
+  usageStreams = 0;
   completed = 0;
   failed = 0;
   aborted = 0;
@@ -24,6 +30,8 @@ class Slot {
     this.ttft.clear();
     this.ttfa.clear();
     this.complete.clear();
+    this.chunkGap.clear();
+    this.outputStreams = this.chunks = this.inputTokens = this.outputTokens = this.usageStreams = 0;
     this.completed = this.failed = this.aborted = this.requests = this.serverErrors = 0;
     this.caches.clear();
     this.errors.clear();
@@ -107,6 +115,20 @@ export class SlidingWindow implements RecorderListener {
     this.events.push({ time: new Date(this.now()).toISOString(), route, event: 'end', outcome, seconds });
   }
 
+  onStreamOutput(_route: string, chunks: number, secondsPerChunk: number | undefined): void {
+    const s = this.slot();
+    s.outputStreams++;
+    s.chunks += chunks;
+    if (secondsPerChunk !== undefined) s.chunkGap.record(secondsPerChunk);
+  }
+
+  onStreamTokens(_route: string, input: number, output: number): void {
+    const s = this.slot();
+    s.usageStreams++;
+    if (input > 0) s.inputTokens += input;
+    if (output > 0) s.outputTokens += output;
+  }
+
   onHttpRequest(_method: string, _route: string, status: number): void {
     const s = this.slot();
     s.requests++;
@@ -133,6 +155,8 @@ export class SlidingWindow implements RecorderListener {
     const ttft = new ExpHistogram();
     const ttfa = new ExpHistogram();
     const complete = new ExpHistogram();
+    const chunkGap = new ExpHistogram();
+    const output = { streams: 0, chunks: 0, tokens: { input: 0, output: 0, streams: 0 } };
     const streams = { completed: 0, failed: 0, aborted: 0 };
     const requests = { total: 0, serverErrors: 0 };
     const caches: Record<string, { hits: number; misses: number }> = {};
@@ -143,6 +167,12 @@ export class SlidingWindow implements RecorderListener {
       ttft.merge(s.ttft);
       ttfa.merge(s.ttfa);
       complete.merge(s.complete);
+      chunkGap.merge(s.chunkGap);
+      output.streams += s.outputStreams;
+      output.chunks += s.chunks;
+      output.tokens.input += s.inputTokens;
+      output.tokens.output += s.outputTokens;
+      output.tokens.streams += s.usageStreams;
       streams.completed += s.completed;
       streams.failed += s.failed;
       streams.aborted += s.aborted;
@@ -173,6 +203,7 @@ export class SlidingWindow implements RecorderListener {
           ? undefined
           : { memoryUtilization: p.memoryUtilization, cpuUtilization: p.cpuUtilization, eventLoopDelayP99: p.eventLoopDelay.p99 },
       instances: 1,
+      output: { ...output, timePerChunk: stats(chunkGap) },
     };
   }
 }

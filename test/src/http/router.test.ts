@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { Recorder } from '../../../instrumentation/metrics/recorder';
+import { TrackedStream } from '../../../instrumentation/streams/tracked-stream';
 import { resolveHealthConfig } from '../../../src/config/health-config';
 import { createHealthRouter } from '../../../src/http/router';
 import { listenHealthServer, type HealthServer } from '../../../src/http/server';
@@ -180,6 +181,30 @@ describe('security and operations', () => {
     const events = r.body.events as { event: string; seconds: number; route: string }[];
     expect(r.body.count).toBe(3);
     expect(events[0]).toMatchObject({ event: 'end', seconds: 4, route: '/events' });
+  });
+
+  it('shows chunks per stream, the time between chunks and the token usage the streams reported', async () => {
+    const route = recorder.route('/output');
+    for (let i = 0; i < 4; i++) {
+      const t0 = 1000 * i;
+      const stream = new TrackedStream(recorder, route, t0);
+      // First token at 100 ms, then three more chunks 50 ms apart (one write carrying two at the end).
+      stream.content(t0 + 100, 1);
+      stream.content(t0 + 150, 1);
+      stream.content(t0 + 250, 2);
+      stream.usage(10, 4);
+      stream.end('completed', t0 + 300);
+    }
+    await service.evaluate();
+    const r = await get('/api/metrics/streaming');
+    const out = (r.body.metrics as Record<string, unknown>).output as Record<string, unknown>;
+    expect(out).toMatchObject({ streams: 4, chunks: 16, chunksPerStream: 4, tokens: { input: 40, output: 16, streamsReporting: 4 } });
+    const gap = out.timePerChunkMs as { count: number; p50: number };
+    expect(gap.count).toBe(4);
+    // (250 - 100) / 3 = 50 ms, within the window histogram's resolution.
+    expect(gap.p50).toBeGreaterThan(49);
+    expect(gap.p50).toBeLessThan(51);
+    expect(out.chunksPerSecond).toBeCloseTo(20, 0);
   });
 
   it('turns readiness 503 at once when shutdown begins', async () => {
