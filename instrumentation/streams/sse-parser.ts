@@ -8,6 +8,7 @@
 import { detectEvent } from './formats/detect';
 import { FRAME_AUDIO, FRAME_CONTENT, FRAME_ERROR, StreamFacts, type PayloadFormat } from './formats/frame';
 import { StreamRules, type EventNames } from './formats/rules';
+import { readUsage } from './formats/usage';
 
 /** The event names a parser classifies by name (kept as the parser's original option type). */
 export type SseEventClasses = EventNames;
@@ -152,6 +153,7 @@ export class SseParser {
     if (v < end && text.charCodeAt(v) === 32) v++;
     const named = this.namedSignal(type);
     if (named === SIGNAL_ERROR) this.errorData ??= text.slice(v, Math.min(end, v + VALUE_PREFIX));
+    else if (named === 0) this.control(text.slice(v, Math.min(end, v + VALUE_PREFIX)));
     if (named !== -1) return named;
     if (end - v === 6 && text.startsWith('[DONE]', v)) return 0;
     // As the full parse: blank data (within the kept prefix) is a keepalive, not a token.
@@ -161,6 +163,11 @@ export class SseParser {
     if (i === last) return 0;
     this.facts.tail = end > last ? text.slice(Math.max(v, end - VALUE_TAIL), end) : '';
     return this.payload(type, text.slice(v, last));
+  }
+
+  /** A control event by name (`event: done`): a house format may report the usage there. */
+  private control(data: string): void {
+    if (data.indexOf('"usage"') !== -1) readUsage(data, this.facts);
   }
 
   /** What the stream's format makes of one event with data; recognises the format on the way. */
@@ -253,6 +260,7 @@ export class SseParser {
     if (!hasData) return 0;
     const named = this.namedSignal(type);
     if (named === SIGNAL_ERROR) this.errorData ??= data;
+    else if (named === 0) this.control(data);
     if (named !== -1) return named;
     // OpenAI-style end-of-stream sentinel, and empty keepalive events, are not tokens.
     if (data === '[DONE]' || isBlank(data)) return 0;

@@ -151,7 +151,14 @@ async function runChat(deps, { conversationId, message, audio }, signal, emit) {
 
   await userSaved; // keeps the user message before the answer in id order
   const messageId = await store.saveMessage(conversationId, 'assistant', tokens.join(''));
-  await emit({ type: 'done', data: { conversationId, messageId, tokens: tokens.length, kbCache, ...audioStats } });
+  // The usage a model API reports, passed on to the client as OpenAI names it (Chatpulse reads it too).
+  const usage = { prompt_tokens: countTokens(context) + countTokens(message), completion_tokens: tokens.length };
+  await emit({ type: 'done', data: { conversationId, messageId, tokens: tokens.length, usage, kbCache, ...audioStats } });
+}
+
+/** A rough token count (words and punctuation), as a stand-in for the model's own tokenizer. */
+function countTokens(text) {
+  return typeof text === 'string' ? (text.match(/\w+|[^\s\w]/g) ?? []).length : 0;
 }
 
 module.exports = { runChat, openSpeech, kbKey, LlmError, TtsError };

@@ -2,12 +2,13 @@ import { classifyErrorPayload } from '../error-classifier';
 import { FRAME_AUDIO, FRAME_CONTENT, FRAME_CONTROL, FRAME_ERROR, type PayloadFormat, type StreamFacts } from './frame';
 import { isJsonObject, stringValue } from './json-scan';
 import type { EventNames } from './rules';
+import { readUsage } from './usage';
 
 /**
  * Any other stream: every event with data carries content, unless its JSON names itself (by
  * `type` or `event`) as one of the control, error or audio names, the same lists that classify
  * SSE event names. So `{"type":"start"}` or `{"event":"workflow_started"}` sent before the model
- * answers is not a token.
+ * answers is not a token. A control event may carry the usage (`{"type":"done","usage":{…}}`).
  */
 export class GenericFormat implements PayloadFormat {
   readonly name = 'generic';
@@ -18,7 +19,10 @@ export class GenericFormat implements PayloadFormat {
       const t = stringValue(data, 'type') ?? stringValue(data, 'event');
       if (t !== undefined) {
         const n = this.names;
-        if (n.ignored.has(t)) return FRAME_CONTROL;
+        if (n.ignored.has(t)) {
+          readUsage(data, facts);
+          return FRAME_CONTROL;
+        }
         if (n.error.has(t)) {
           facts.errorType = classifyErrorPayload(data);
           return FRAME_ERROR;

@@ -30,6 +30,14 @@ describe('generic SSE', () => {
     expect(r.signals & FRAME_ERROR).toBe(FRAME_ERROR);
     expect(r.errorType).toBe('tts');
   });
+  it('usage in a control event (by name or by type) is read under the model APIs\' spellings', () => {
+    const named = feed([ev('{"token":"Hi"}'), ev('{"messageId":7,"usage":{"prompt_tokens":31,"completion_tokens":2}}', 'done')]);
+    expect([named.content, named.input, named.output]).toEqual([1, 31, 2]);
+    const typed = feed([ev('{"token":"Hi"}'), ev('{"type":"finish","usage":{"inputTokens":5,"outputTokens":1}}')]);
+    expect([typed.input, typed.output]).toEqual([5, 1]);
+    const lines = feed(['{"token":"Hi"}\n', '{"type":"done","usage":{"input_tokens":8,"output_tokens":3}}\n'], { lines: 'ndjson' });
+    expect([lines.content, lines.input, lines.output]).toEqual([1, 8, 3]);
+  });
   it('plain text data is content (today\'s behaviour for hand-written SSE)', () => {
     expect(feed([ev('Hello')]).content).toBe(1);
   });
