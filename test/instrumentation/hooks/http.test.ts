@@ -79,6 +79,18 @@ beforeAll(async () => {
     res.write('event: error\ndata: {"type":"llm","message":"rate limited"}\n\n');
     res.end();
   });
+  // An OpenAI-compatible upstream failing mid-stream, passed through as its error chunk.
+  app.get('/openai-error', (_req, res) => {
+    sse(res);
+    res.write('data: {"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}\n\n');
+    res.end('data: {"error":{"message":"The server had an error while processing your request.","type":"server_error","code":null}}\n\n');
+  });
+  // A body that claims gzip and is not: counted, never inspected, never thrown into the app.
+  app.get('/bad-gzip', (_req, res) => {
+    res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Content-Encoding': 'gzip' });
+    res.write('data: not gzip at all\n\n');
+    setTimeout(() => res.end('data: still not\n\n'), 20);
+  });
   app.get('/unavailable', (_req, res) => {
     res.writeHead(503, { 'Content-Type': 'text/event-stream' });
     res.end('event: error\ndata: {"error":{"type":"tts"}}\n\n');
@@ -309,6 +321,23 @@ describe('active streams and outcomes', () => {
     // The failed stream is counted once, under the class its error event named.
     expect(view.value(ERRORS, { 'error.type': 'tts' })).toBe(ttsBefore + 1);
     expect(view.count(TTFT, { 'http.route': '/sse-error' })).toBe(0);
+  });
+
+  it('an OpenAI error chunk is an llm error and no first token', async () => {
+    const before = view.value(ERRORS, { 'error.type': 'llm' });
+    await get('/openai-error');
+    await waitFor(() => view.value(STREAMS, { 'http.route': '/openai-error' }) === 1, 2000, 'stream end');
+    expect(view.value(ERRORS, { 'error.type': 'llm' })).toBe(before + 1);
+    expect(view.count(TTFT, { 'http.route': '/openai-error' })).toBe(0);
+  });
+
+  it('a body that fails to decode is counted as a stream, not inspected, and ends', async () => {
+    const r = await get('/bad-gzip');
+    expect(r.status).toBe(200);
+    await waitFor(() => view.value(STREAMS, { 'http.route': '/bad-gzip' }) === 1, 2000, 'stream end');
+    expect(view.value(STREAMS, { 'http.route': '/bad-gzip', 'chatbot.stream.outcome': 'completed' })).toBe(1);
+    expect(view.value(ACTIVE, { 'http.route': '/bad-gzip' })).toBe(0);
+    expect(view.count(TTFT, { 'http.route': '/bad-gzip' })).toBe(0);
   });
 });
 
