@@ -3,6 +3,7 @@
  * A typical streaming chatbot backend, reduced to what the benchmarks need.
  *
  *   GET /api/chat/stream  text/event-stream: headers flushed at once, 10 `data: {"token":…}` events
+ *                         (BENCH_SSE_FORMAT=openai|ai-sdk: in that wire format, its control events included)
  *                         written over two event-loop turns (BENCH_SSE_SHAPE=per-token: one per
  *                         turn), one `event: audio` chunk, `event: done`, end. Each event is
  *                         serialized when written, as the sample backend and real servers do.
@@ -30,6 +31,39 @@ const audioEvent = () => `event: audio\ndata: ${JSON.stringify({ seq: 0, mime: '
 // BENCH_SSE_SHAPE=per-token: one event per event-loop turn; default `burst`: two turns.
 const PER_TOKEN = process.env.BENCH_SSE_SHAPE === 'per-token';
 
+/**
+ * BENCH_SSE_FORMAT: the wire format of the token events. `generic` (default) as above; `openai`:
+ * OpenAI chat.completion.chunk events, with the role-only chunk before the first token and the
+ * finish and usage chunks and `[DONE]` after the last; `ai-sdk`: the AI SDK UI message stream
+ * (its header, `start`, `start-step`, `text-start` parts first, `text-end`, `finish-step`,
+ * `finish` and `[DONE]` last). Each event serialized when written, as above.
+ */
+const FORMAT = process.env.BENCH_SSE_FORMAT || 'generic';
+const OPENAI_BASE = { id: 'chatcmpl-bench', object: 'chat.completion.chunk', created: 1694268190, model: 'gpt-4o-mini', system_fingerprint: 'fp_44709d6fcb' };
+const openaiChunk = (delta, finish = null) => `data: ${JSON.stringify({ ...OPENAI_BASE, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] })}\n\n`;
+const uiPart = (part) => `data: ${JSON.stringify(part)}\n\n`;
+const FORMATS = {
+  generic: { headers: {}, before: [], token: tokenEvent, after: [] },
+  openai: {
+    headers: {},
+    before: [() => openaiChunk({ role: 'assistant', content: '' })],
+    token: (i) => openaiChunk({ content: TOKENS[i] }),
+    after: [
+      () => openaiChunk({}, 'stop'),
+      () => `data: ${JSON.stringify({ ...OPENAI_BASE, choices: [], usage: { prompt_tokens: 11, completion_tokens: TOKENS.length, total_tokens: 11 + TOKENS.length } })}\n\n`,
+      () => 'data: [DONE]\n\n',
+    ],
+  },
+  'ai-sdk': {
+    headers: { 'x-vercel-ai-ui-message-stream': 'v1', 'x-accel-buffering': 'no' },
+    before: [() => uiPart({ type: 'start' }), () => uiPart({ type: 'start-step' }), () => uiPart({ type: 'text-start', id: 't1' })],
+    token: (i) => uiPart({ type: 'text-delta', id: 't1', delta: TOKENS[i] }),
+    after: [() => uiPart({ type: 'text-end', id: 't1' }), () => uiPart({ type: 'finish-step' }), () => uiPart({ type: 'finish' }), () => 'data: [DONE]\n\n'],
+  },
+};
+const WIRE = FORMATS[FORMAT];
+if (WIRE === undefined) throw new Error(`BENCH_SSE_FORMAT must be one of ${Object.keys(FORMATS).join(', ')}`);
+
 const app = express();
 app.disable('x-powered-by');
 
@@ -38,7 +72,9 @@ app.get('/api/chat/stream', (req, res) => {
   res.setHeader('Content-Type', 'text/event-stream');
   res.setHeader('Cache-Control', 'no-cache');
   res.setHeader('Connection', 'keep-alive');
+  for (const [k, v] of Object.entries(WIRE.headers)) res.setHeader(k, v);
   res.flushHeaders();
+  for (const ev of WIRE.before) res.write(ev());
   let closed = false;
   res.on('close', () => {
     closed = true;
@@ -48,9 +84,10 @@ app.get('/api/chat/stream', (req, res) => {
     let i = 0;
     const next = () => {
       if (closed) return;
-      if (i < TOKENS.length) res.write(tokenEvent(i++));
+      if (i < TOKENS.length) res.write(WIRE.token(i++));
       else if (i++ === TOKENS.length) res.write(audioEvent());
       else {
+        for (const ev of WIRE.after) res.write(ev());
         res.write(DONE_EVENT);
         res.end();
         return;
@@ -61,11 +98,12 @@ app.get('/api/chat/stream', (req, res) => {
     return;
   }
   // First half of the answer in this turn, the rest on the next one, as tokens arriving from an LLM.
-  for (let i = 0; i < 5; i++) res.write(tokenEvent(i));
+  for (let i = 0; i < 5; i++) res.write(WIRE.token(i));
   setImmediate(() => {
     if (closed) return;
-    for (let i = 5; i < TOKENS.length; i++) res.write(tokenEvent(i));
+    for (let i = 5; i < TOKENS.length; i++) res.write(WIRE.token(i));
     res.write(audioEvent());
+    for (const ev of WIRE.after) res.write(ev());
     res.write(DONE_EVENT);
     res.end();
   });

@@ -45,6 +45,8 @@ let REGISTER = path.join(DIST, 'instrumentation', 'register.js');
 const STREAM_PATH = '/api/chat/stream';
 // The endpoint's write pattern (--shape), passed to every server as BENCH_SSE_SHAPE; set by main().
 let SHAPE = 'burst';
+// The token events' wire format (--format), passed as BENCH_SSE_FORMAT; set by main().
+let FORMAT = 'generic';
 // --pin: the CPU every server runs on (the load generator and this process get the others); set by main().
 let SERVER_CPUS;
 
@@ -54,6 +56,7 @@ function usage() {
                                 [--max-background CORES=0.25] [--retries N=1] [--wait-quiet S=20] [--budget S=240]
                                 [--mode sequential|sliced] [--slice-ms MS=250]
                                 [--shape burst|per-token]   # the endpoint's writes: two event-loop turns, or one event per turn
+                                [--format generic|openai|ai-sdk]   # the token events' wire format (bench/sse-server.js)
                                 [--pin]   # servers on the last CPU, load generator and this process on the others (taskset)
                                 [--cpu-prof VARIANT,... [--profile-dir DIR]]   # profile these variants' servers
                                 [--ref-dist DIR]   # adds variant chatpulse-ref: DIR/instrumentation/register.js (another build)
@@ -80,6 +83,7 @@ function parseArgs(argv) {
     refs: [],
     mode: 'sequential',
     shape: process.env.BENCH_SSE_SHAPE === 'per-token' ? 'per-token' : 'burst',
+    format: process.env.BENCH_SSE_FORMAT || 'generic',
     cpuProf: [],
     sliceMs: 250,
     pin: false,
@@ -117,6 +121,7 @@ function parseArgs(argv) {
     }
     else if (a === '--mode') o.mode = next();
     else if (a === '--shape') o.shape = next();
+    else if (a === '--format') o.format = next();
     else if (a === '--pin') o.pin = true;
     else if (a === '--cpu-prof') o.cpuProf = next().split(',').map((x) => x.trim()).filter(Boolean);
     else if (a === '--slice-ms') o.sliceMs = num();
@@ -128,6 +133,7 @@ function parseArgs(argv) {
   }
   if (!(o.warmup >= 0)) throw new Error('--warmup must be >= 0');
   if (o.shape !== 'burst' && o.shape !== 'per-token') throw new Error('--shape must be burst or per-token');
+  if (!['generic', 'openai', 'ai-sdk'].includes(o.format)) throw new Error('--format must be generic, openai or ai-sdk');
   if (o.mode !== 'sequential' && o.mode !== 'sliced') throw new Error(`--mode must be sequential or sliced\n${usage()}`);
   return o;
 }
@@ -384,7 +390,7 @@ async function startVariant(variantName, { cpuProfDir, cpuProfName } = {}) {
     if (cpuProfName) nodeArgs.unshift(`--cpu-prof-name=${cpuProfName}`);
   }
   const spawnedAt = performance.now();
-  const env = { ...process.env, PORT: '0', BENCH_SSE_SHAPE: SHAPE, ...v.env(promPort) };
+  const env = { ...process.env, PORT: '0', BENCH_SSE_SHAPE: SHAPE, BENCH_SSE_FORMAT: FORMAT, ...v.env(promPort) };
   if (!v.prometheus) delete env.OTEL_EXPORTER_PROMETHEUS_PORT;
   const server = startServer({ nodeArgs, script: SERVER, env, cwd: ROOT, cpus: SERVER_CPUS });
   const h = {
@@ -732,7 +738,7 @@ function markdown(summary, variants, opts) {
   lines.push(
     '',
     `${how}; ${opts.connections} keep-alive connections per server; one request = one SSE stream (10 token events, 1 audio ` +
-      `event, done; ${opts.shape === 'burst' ? 'written in two event-loop turns' : 'one event per event-loop turn'}); Prometheus endpoints scraped every second. Node ${process.version}, ${require('node:os').cpus().length} cores${SERVER_CPUS !== undefined ? `, servers pinned to CPU ${SERVER_CPUS}, load generator to the others` : ''}.`,
+      `event, done; ${opts.shape === 'burst' ? 'written in two event-loop turns' : 'one event per event-loop turn'}; ${opts.format} wire format); Prometheus endpoints scraped every second. Node ${process.version}, ${require('node:os').cpus().length} cores${SERVER_CPUS !== undefined ? `, servers pinned to CPU ${SERVER_CPUS}, load generator to the others` : ''}.`,
   );
   const noisy = variants.reduce((n, v) => n + summary[v].noisyRuns, 0);
   if (noisy > 0) lines.push(`${noisy} measurement(s) ran with more than ${opts.maxBackground} cores of other load on the machine.`);
@@ -769,6 +775,7 @@ async function main() {
   installCleanup();
   const opts = parseArgs(process.argv.slice(2));
   SHAPE = opts.shape;
+  FORMAT = opts.format;
   if (opts.pin) {
     const n = require('node:os').availableParallelism();
     if (n < 2) throw new Error('--pin needs at least 2 CPUs');
