@@ -3,6 +3,7 @@ import * as https from 'node:https';
 import type { SignalSource } from '../service/health-service';
 import type { LatencyStats, SignalSnapshot } from '../signals/snapshot';
 import type { StreamEvent } from '../signals/stream-events';
+import { RequestGroup } from './request-group';
 
 export interface PrometheusSourceOptions {
   /** Prometheus base URL, e.g. `http://prometheus:9090` (a path prefix such as `/prometheus` is kept). */
@@ -132,7 +133,7 @@ export class PrometheusSignalSource implements SignalSource {
   readonly queries: FleetQueries;
   private readonly endpoint: URL;
   private readonly headers: Record<string, string>;
-  private readonly inFlight = new Set<AbortController>();
+  private readonly inFlight = new Set<RequestGroup>();
   // ~20 queries per snapshot, every evaluation: reuse connections.
   private readonly httpAgent = new http.Agent({ keepAlive: true, maxSockets: 8 });
   private readonly httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 8 });
@@ -171,14 +172,14 @@ export class PrometheusSignalSource implements SignalSource {
 
   /** Runs every query in parallel; rejects with a PrometheusQueryError naming the URL on the first failure. */
   async snapshot(): Promise<SignalSnapshot> {
-    const controller = new AbortController();
-    this.inFlight.add(controller);
-    const timer = setTimeout(() => controller.abort(new PrometheusQueryError(this.url, `Prometheus at ${this.url} did not answer within ${this.timeoutMs} ms`)), this.timeoutMs);
+    const group = new RequestGroup();
+    this.inFlight.add(group);
+    const timer = setTimeout(() => group.abort(new PrometheusQueryError(this.url, `Prometheus at ${this.url} did not answer within ${this.timeoutMs} ms`)), this.timeoutMs);
     const q = this.queries;
     const run = (query: string) =>
-      this.query(query, controller.signal).catch((err: unknown) => {
+      this.query(query, group).catch((err: unknown) => {
         // One failure is the snapshot's failure: stop the other queries.
-        controller.abort(err);
+        group.abort(err instanceof Error ? err : new Error(String(err)));
         throw err;
       });
     const latency = async (l: FleetQueries['timeToFirstToken']): Promise<LatencyStats> => {
@@ -248,13 +249,13 @@ export class PrometheusSignalSource implements SignalSource {
         instances: roundCount(first(instances)),
       };
     } catch (err) {
-      // An abort carries its reason (timeout, the first failure); close() aborts without one.
-      const reason = controller.signal.aborted ? controller.signal.reason : err;
+      // An abort carries its reason: the timeout, the first failure, or close().
+      const reason = group.reason ?? err;
       if (reason instanceof PrometheusQueryError) throw reason;
       throw new PrometheusQueryError(this.url, `Prometheus at ${this.url}: ${(reason as Error)?.message ?? String(reason)}`);
     } finally {
       clearTimeout(timer);
-      this.inFlight.delete(controller);
+      this.inFlight.delete(group);
     }
   }
 
@@ -265,17 +266,17 @@ export class PrometheusSignalSource implements SignalSource {
 
   /** Aborts snapshots in flight and closes pooled connections. */
   close(): void {
-    for (const c of this.inFlight) c.abort(new PrometheusQueryError(this.url, `Prometheus at ${this.url}: source closed`));
+    for (const g of this.inFlight) g.abort(new PrometheusQueryError(this.url, `Prometheus at ${this.url}: source closed`));
     this.inFlight.clear();
     this.httpAgent.destroy();
     this.httpsAgent.destroy();
   }
 
   /** One instant query; the vector's samples. */
-  private async query(query: string, signal: AbortSignal): Promise<Sample[]> {
+  private async query(query: string, group: RequestGroup): Promise<Sample[]> {
     const u = new URL(this.endpoint);
     u.searchParams.set('query', query);
-    const res = await this.get(u, signal, query);
+    const res = await this.get(u, group, query);
     let body: { status?: unknown; errorType?: unknown; error?: unknown; data?: { resultType?: unknown; result?: unknown } };
     try {
       body = JSON.parse(res.text) as typeof body;
@@ -302,12 +303,29 @@ export class PrometheusSignalSource implements SignalSource {
   }
 
   /** A GET with node:http (no fetch: it refuses some ports and URLs with credentials). */
-  private get(u: URL, signal: AbortSignal, query: string): Promise<{ status: number; type: string; text: string }> {
+  private get(u: URL, group: RequestGroup, query: string): Promise<{ status: number; type: string; text: string }> {
     return new Promise((resolve, reject) => {
-      if (signal.aborted) return reject(signal.reason);
+      if (group.reason !== undefined) return reject(group.reason);
+      let settled = false;
+      const done = (f: () => void) => {
+        if (settled) return;
+        settled = true;
+        f();
+      };
+      const fail = (err: unknown, what: string) =>
+        done(() => {
+          // Destroyed by the group: its reason (timeout, the first failure, close) is the error.
+          if (group.reason !== undefined) return reject(group.reason);
+          if (err instanceof PrometheusQueryError) return reject(err);
+          const e = err as NodeJS.ErrnoException;
+          reject(new PrometheusQueryError(this.url, `Prometheus at ${this.url} ${what}: ${e.code ?? e.message}`, query));
+        });
       const client = u.protocol === 'https:' ? https : http;
       const agent = u.protocol === 'https:' ? this.httpsAgent : this.httpAgent;
-      const req = client.get(u, { headers: this.headers, agent, signal }, (res) => {
+      let response: http.IncomingMessage | undefined;
+      // No `signal`: see RequestGroup.
+      const req = client.get(u, { headers: this.headers, agent }, (res) => {
+        response = res;
         const chunks: Buffer[] = [];
         let size = 0;
         res.on('data', (d: Buffer) => {
@@ -316,17 +334,17 @@ export class PrometheusSignalSource implements SignalSource {
           else req.destroy(new PrometheusQueryError(this.url, `Prometheus at ${this.url}: response larger than ${MAX_BODY >> 20} MiB (query: ${query})`, query));
         });
         res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, type: (res.headers['content-type'] ?? 'no content type').split(';')[0]!, text: Buffer.concat(chunks).toString('utf8') }),
+          done(() => resolve({ status: res.statusCode ?? 0, type: (res.headers['content-type'] ?? 'no content type').split(';')[0]!, text: Buffer.concat(chunks).toString('utf8') })),
         );
         res.on('error', (err) => fail(err, 'response cut off'));
       });
-      const fail = (err: unknown, what: string) => {
-        if (signal.aborted) return reject(signal.reason);
-        if (err instanceof PrometheusQueryError) return reject(err);
-        const e = err as NodeJS.ErrnoException;
-        reject(new PrometheusQueryError(this.url, `Prometheus at ${this.url} ${what}: ${e.code ?? e.message}`, query));
-      };
       req.on('error', (err) => fail(err, 'is unreachable'));
+      // A request destroyed mid-response may close without an error on the response: settle anyway
+      // (a complete response settles on its 'end', which can come after the request's 'close').
+      req.on('close', () => {
+        if (response === undefined || !response.complete) fail(new Error('connection closed'), 'response cut off');
+      });
+      group.add(req);
     });
   }
 }
