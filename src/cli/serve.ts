@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { HealthConfigError, resolveHealthConfig, type HealthConfig } from '../config/health-config';
-import { PrometheusFleet } from '../fleet/fleet-health';
+import { FLEET_READINESS, PrometheusFleet } from '../fleet/fleet-health';
 import { PrometheusSignalSource } from '../fleet/prometheus-source';
 import { createHealthRouter } from '../http/router';
 import { listenHealthServer, type HealthServer } from '../http/server';
@@ -30,6 +30,8 @@ Besides the KPIs, two required checks make the report unhealthy when the numbers
 trusted: "prometheus" (the queries failed) and "instances" (no instance of the service reports).
 Dependency checks (database, redis, upstreams) are not run in fleet mode.
 
+/api/v1/health/ready answers for this server, not for the fleet: 503 only while Prometheus
+cannot be queried or the server shuts down (the fleet's grade is /api/v1/health).
 SIGTERM or SIGINT: readiness turns 503, the server closes, exit 0.`;
 
 export interface ServeHandle {
@@ -110,7 +112,7 @@ export async function startServe(
   if (config.database !== undefined || config.redis !== undefined || config.upstreams.length > 0) {
     logger.warn('database, redis and upstream checks in the health config are not run in fleet mode');
   }
-  const health = new HealthService({ config, signals: fleet, dependencies: fleet });
+  const health = new HealthService({ config, signals: fleet, dependencies: fleet, readiness: FLEET_READINESS });
   health.start();
   // The first report exists before the first request (the fleet source never rejects).
   await health.evaluate();

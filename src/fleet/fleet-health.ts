@@ -1,8 +1,15 @@
 import type { Logger } from 'pino';
 import type { DependencyResult, DependencySource, SignalSource } from '../service/health-service';
+import type { ReadinessScope } from '../service/readiness';
 import { emptySnapshot, type SignalSnapshot } from '../signals/snapshot';
 import type { StreamEvent } from '../signals/stream-events';
 import { PrometheusSignalSource } from './prometheus-source';
+
+/**
+ * Readiness of the fleet server: it can do its job when Prometheus answers (and it is not shutting
+ * down). The fleet's KPIs and its `instances` check describe the fleet, not this server.
+ */
+export const FLEET_READINESS: ReadinessScope = Object.freeze({ kpis: false, dependencies: Object.freeze(['prometheus']) });
 
 /**
  * The fleet as the health service sees it: signals from Prometheus, plus two required checks that

@@ -4,6 +4,7 @@ import type { CheckResult } from '../checks/types';
 import type { HealthConfig } from '../config/health-config';
 import { gradeKpis, type KpiResult } from '../grading/grade';
 import { Hysteresis } from '../grading/hysteresis';
+import { countsForReadiness, FULL_READINESS, type ReadinessScope } from './readiness';
 import { emptySnapshot, type SignalSnapshot } from '../signals/snapshot';
 import { SlidingWindow } from '../signals/window';
 import type { StreamEvent } from '../signals/stream-events';
@@ -62,6 +63,8 @@ export interface HealthServiceOptions {
   readonly dependencies?: DependencySource;
   /** Starts the evaluation timer (default true). Tests evaluate by hand. */
   readonly autoEvaluate?: boolean;
+  /** What readiness answers for (default: every KPI and dependency; see readiness.ts). */
+  readonly readiness?: ReadinessScope;
 }
 
 /**
@@ -74,6 +77,7 @@ export class HealthService {
   readonly startedAt = Date.now();
   private readonly signals: SignalSource;
   private readonly deps: DependencySource | undefined;
+  private readonly readiness: ReadinessScope;
   private readonly hysteresis: Hysteresis;
   private timer: NodeJS.Timeout | undefined;
   private last: { kpis: KpiResult[]; snapshot: SignalSnapshot; at: Date } | undefined;
@@ -87,6 +91,7 @@ export class HealthService {
     this.config = options.config;
     this.signals = options.signals;
     this.deps = options.dependencies;
+    this.readiness = options.readiness ?? FULL_READINESS;
     this.hysteresis = new Hysteresis(options.config.hysteresis);
     if (options.autoEvaluate !== false) {
       this.timer = setInterval(() => void this.evaluate().catch(() => undefined), this.config.evaluationIntervalMs);
@@ -157,15 +162,26 @@ export class HealthService {
     };
   }
 
-  /** Readiness: not unhealthy and not shutting down. Cheap enough for thousands of polls a second. */
+  /**
+   * Readiness: not shutting down, and the checks in the readiness scope (default: all) not
+   * unhealthy. Cheap enough for thousands of polls a second.
+   */
   ready(): { ready: boolean; status: HealthStatus; reason?: string } {
     if (this.shuttingDown) return { ready: false, status: 'unhealthy', reason: 'shutting down' };
-    // The polled path: fold the statuses without building the report; only a failure pays for it.
+    const scope = this.readiness;
+    // The polled path: fold the statuses without building the report; only a failure pays for more.
     let status: HealthStatus = 'healthy';
-    for (const k of this.last?.kpis ?? []) status = worst(status, effectOf(k, true));
-    for (const d of this.deps?.results() ?? []) status = worst(status, effectOf(d, d.required));
+    if (scope.kpis) for (const k of this.last?.kpis ?? []) status = worst(status, effectOf(k, true));
+    for (const d of this.deps?.results() ?? []) if (countsForReadiness(scope, d)) status = worst(status, effectOf(d, d.required));
     if (status !== 'unhealthy') return { ready: true, status };
-    return { ready: false, status, reason: this.report().issues.join('; ') };
+    if (scope === FULL_READINESS) return { ready: false, status, reason: this.report().issues.join('; ') };
+    // Only what readiness answers for, worded as in the report's issues.
+    const issues: string[] = [];
+    if (scope.kpis) for (const k of this.last?.kpis ?? []) if (k.status !== 'pass') issues.push(`${k.name}: ${k.message ?? k.status}`);
+    for (const d of this.deps?.results() ?? []) {
+      if (countsForReadiness(scope, d) && d.status !== 'pass') issues.push(`${d.name}${d.required ? '' : ' (optional)'}: ${d.message ?? d.status}`);
+    }
+    return { ready: false, status, reason: issues.join('; ') };
   }
 
   events(limit: number): StreamEvent[] {
