@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { CheckResult } from '../checks/types';
 import type { HealthConfig } from '../config/health-config';
 import type { KpiResult } from '../grading/grade';
+import { summarizeInstance } from '../grading/instances';
 import type { DependencyResult, HealthReport, HealthService, HealthStatus } from '../service/health-service';
 import { bearerAuth } from './auth';
 import {
@@ -179,6 +180,8 @@ export function createHealthRouter(o: HealthRouterOptions): Router {
       service: o.serviceName,
       services: Object.fromEntries(Object.entries(sections).map(([k, s]) => [k, { status: s.status, checks: s.body }])),
       issues: r.issues,
+      // Fleet mode: each instance's own grade, worst first.
+      ...(r.instances !== undefined ? { instances: r.instances.map(summarizeInstance) } : {}),
       metrics: { uptime: r.uptimeSeconds, memory: { rss: mem.rss, heapUsed: mem.heapUsed, heapTotal: mem.heapTotal }, evaluatedAt: r.evaluatedAt },
     }, r.issues);
   });
@@ -197,6 +200,7 @@ export function createHealthRouter(o: HealthRouterOptions): Router {
       dependencies: r.dependencies.map((d) => ({ name: d.name, component: d.component, ...depBody(d, true) })),
       window: r.snapshot,
       issues: r.issues,
+      ...(r.instances !== undefined ? { instances: r.instances.map((g) => ({ ...summarizeInstance(g), kpis: g.kpis })) } : {}),
     }, r.issues, true);
   });
 

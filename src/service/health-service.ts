@@ -4,6 +4,7 @@ import type { CheckResult } from '../checks/types';
 import type { HealthConfig } from '../config/health-config';
 import { gradeKpis, type KpiResult } from '../grading/grade';
 import { Hysteresis } from '../grading/hysteresis';
+import { gradeInstances, nameWorstInstances, type InstanceGrade } from '../grading/instances';
 import { countsForReadiness, FULL_READINESS, type ReadinessScope } from './readiness';
 import { emptySnapshot, type SignalSnapshot } from '../signals/snapshot';
 import { SlidingWindow } from '../signals/window';
@@ -43,6 +44,8 @@ export interface HealthReport {
   readonly snapshot: SignalSnapshot;
   /** One line per check that is not a plain pass. */
   readonly issues: readonly string[];
+  /** Fleet mode: every instance graded on its own, worst first (absent in-process). */
+  readonly instances?: readonly InstanceGrade[];
 }
 
 
@@ -80,7 +83,7 @@ export class HealthService {
   private readonly readiness: ReadinessScope;
   private readonly hysteresis: Hysteresis;
   private timer: NodeJS.Timeout | undefined;
-  private last: { kpis: KpiResult[]; snapshot: SignalSnapshot; at: Date } | undefined;
+  private last: { kpis: KpiResult[]; snapshot: SignalSnapshot; at: Date; instances?: InstanceGrade[] } | undefined;
   private evaluating: Promise<void> | undefined;
   private shuttingDown = false;
   private readonly listeners = new Set<(r: HealthReport) => void>();
@@ -117,13 +120,17 @@ export class HealthService {
       try {
         const snapshot = await this.signals.snapshot();
         const at = new Date();
-        const raw = gradeKpis(snapshot, { thresholds: this.config.thresholds, minSamples: this.config.minSamples, disabled: this.config.disabledKpis }, at);
+        const grading = { thresholds: this.config.thresholds, minSamples: this.config.minSamples, disabled: this.config.disabledKpis };
+        // A fleet's snapshot carries each instance's: graded alike, and named in the fleet's issues.
+        const instances = snapshot.perInstance === undefined ? undefined : gradeInstances(snapshot.perInstance, grading, at);
+        const fleet = gradeKpis(snapshot, grading, at);
+        const raw = instances === undefined ? fleet : nameWorstInstances(fleet, instances);
         const kpis = raw.map((k) => {
           const reported = this.hysteresis.apply(k.name, k.status);
           if (reported === k.status) return k;
           return { ...k, status: reported, message: `${k.message ?? `${k.name} observed ${k.status}`}; reported ${reported} until it holds for ${this.config.hysteresis} evaluations` };
         });
-        this.last = { kpis, snapshot, at };
+        this.last = { kpis, snapshot, at, ...(instances !== undefined ? { instances } : {}) };
         this.notify();
         this.notifyEvaluated();
       } finally {
@@ -159,6 +166,7 @@ export class HealthService {
       dependencies,
       snapshot: last.snapshot,
       issues,
+      ...(last.instances !== undefined ? { instances: last.instances } : {}),
     };
   }
 

@@ -35,6 +35,19 @@ export interface SignalSnapshot {
   };
   /** Instances behind the numbers (1 in-process). */
   readonly instances: number;
+  /** For a fleet: each instance's own signals, graded like the fleet's (absent in-process). */
+  readonly perInstance?: readonly InstanceSignals[];
+}
+
+/** One instance of a fleet: its Prometheus `job` and `instance` labels and its own signals. */
+export interface InstanceSignals {
+  /** How the instance is named: its `instance` label (`job/instance` when two jobs share one). */
+  readonly id: string;
+  readonly job: string;
+  readonly instance: string;
+  /** False: it reported within the window but reports nothing now (stopped, crashed, unscraped). */
+  readonly reporting: boolean;
+  readonly snapshot: SignalSnapshot;
 }
 
 /** A snapshot with nothing in it: what grading sees before any signal arrived. */
