@@ -17,6 +17,8 @@ export class FaultProxy {
   private readonly sockets = new Set<Socket>();
   mode: FaultMode = 'pass';
   delayMs = 0;
+  /** Prometheus instant queries (`GET /api/v1/query?`) that went through. */
+  queries = 0;
   port = 0;
 
   constructor(private readonly targetPort: number) {}
@@ -56,6 +58,7 @@ export class FaultProxy {
       upstream.connect(this.targetPort, '127.0.0.1');
       client.on('data', (d) => {
         if (this.mode === 'reset') return void client.resetAndDestroy();
+        this.queries += d.toString('latin1').split('GET /api/v1/query?').length - 1;
         upstream.write(d);
       });
       upstream.on('data', (d) => {
