@@ -6,13 +6,15 @@ import { createHealthRouter } from '../http/router';
 import { listenHealthServer, type HealthServer } from '../http/server';
 import { HealthService } from '../service/health-service';
 import { createLogger } from '../service/logger';
+import { mountStatusPage, type StatusPage } from '../ui';
 import { durationFlag, formatMs, packageVersion, portFlag, UsageError, urlFlag, usageErrorOf, type Io } from './args';
 
 export const SERVE_HELP = `Usage: chatpulse serve --prometheus-url URL [options]
 
 Fleet mode: grades every instance of a service together, from the metrics Prometheus scrapes off
 each one (\`node --require chatpulse/register app.js\`), and serves the same health endpoints as
-the in-process health server (/api/v1/health, /api/metrics/health/streaming, /health, …).
+the in-process health server (/api/v1/health, /api/metrics/health/streaming, /health, …) and
+the live status page (/api/v1/health/ui), each with every instance graded on its own.
 
 Options:
   --prometheus-url URL  Prometheus base URL, e.g. http://prometheus:9090 (required)
@@ -117,7 +119,15 @@ export async function startServe(
   // The first report exists before the first request (the fleet source never rejects).
   await health.evaluate();
   const serviceName = service ?? 'chatpulse-fleet';
-  const router = createHealthRouter({ service: health, logger, serviceName, version: packageVersion() });
+  let page: StatusPage | undefined;
+  const router = createHealthRouter({
+    service: health,
+    logger,
+    serviceName,
+    version: packageVersion(),
+    // The live status page, with the fleet's instances table (no alerting in fleet mode).
+    extend: (r, guard) => (page = mountStatusPage(r, guard, { service: health, logger, serviceName })),
+  });
   let server: HealthServer;
   try {
     server = await listenHealthServer(router, config.port ?? 9465, config.host);
@@ -140,6 +150,7 @@ export async function startServe(
     (stopping ??= (async () => {
       logger.info({ reason }, 'fleet health shutting down');
       health.beginShutdown();
+      page?.close();
       await server.close();
       await health.close();
       if (options.signals !== false) {
