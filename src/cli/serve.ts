@@ -1,18 +1,20 @@
 import { parseArgs } from 'node:util';
 import { HealthConfigError, resolveHealthConfig, type HealthConfig } from '../config/health-config';
-import { PrometheusFleet } from '../fleet/fleet-health';
+import { FLEET_READINESS, PrometheusFleet } from '../fleet/fleet-health';
 import { PrometheusSignalSource } from '../fleet/prometheus-source';
 import { createHealthRouter } from '../http/router';
 import { listenHealthServer, type HealthServer } from '../http/server';
 import { HealthService } from '../service/health-service';
 import { createLogger } from '../service/logger';
+import { mountStatusPage, type StatusPage } from '../ui';
 import { durationFlag, formatMs, packageVersion, portFlag, UsageError, urlFlag, usageErrorOf, type Io } from './args';
 
 export const SERVE_HELP = `Usage: chatpulse serve --prometheus-url URL [options]
 
 Fleet mode: grades every instance of a service together, from the metrics Prometheus scrapes off
 each one (\`node --require chatpulse/register app.js\`), and serves the same health endpoints as
-the in-process health server (/api/v1/health, /api/metrics/health/streaming, /health, …).
+the in-process health server (/api/v1/health, /api/metrics/health/streaming, /health, …) and
+the live status page (/api/v1/health/ui), each with every instance graded on its own.
 
 Options:
   --prometheus-url URL  Prometheus base URL, e.g. http://prometheus:9090 (required)
@@ -30,6 +32,8 @@ Besides the KPIs, two required checks make the report unhealthy when the numbers
 trusted: "prometheus" (the queries failed) and "instances" (no instance of the service reports).
 Dependency checks (database, redis, upstreams) are not run in fleet mode.
 
+/api/v1/health/ready answers for this server, not for the fleet: 503 only while Prometheus
+cannot be queried or the server shuts down (the fleet's grade is /api/v1/health).
 SIGTERM or SIGINT: readiness turns 503, the server closes, exit 0.`;
 
 export interface ServeHandle {
@@ -110,12 +114,20 @@ export async function startServe(
   if (config.database !== undefined || config.redis !== undefined || config.upstreams.length > 0) {
     logger.warn('database, redis and upstream checks in the health config are not run in fleet mode');
   }
-  const health = new HealthService({ config, signals: fleet, dependencies: fleet });
+  const health = new HealthService({ config, signals: fleet, dependencies: fleet, readiness: FLEET_READINESS });
   health.start();
   // The first report exists before the first request (the fleet source never rejects).
   await health.evaluate();
   const serviceName = service ?? 'chatpulse-fleet';
-  const router = createHealthRouter({ service: health, logger, serviceName, version: packageVersion() });
+  let page: StatusPage | undefined;
+  const router = createHealthRouter({
+    service: health,
+    logger,
+    serviceName,
+    version: packageVersion(),
+    // The live status page, with the fleet's instances table (no alerting in fleet mode).
+    extend: (r, guard) => (page = mountStatusPage(r, guard, { service: health, logger, serviceName })),
+  });
   let server: HealthServer;
   try {
     server = await listenHealthServer(router, config.port ?? 9465, config.host);
@@ -138,6 +150,7 @@ export async function startServe(
     (stopping ??= (async () => {
       logger.info({ reason }, 'fleet health shutting down');
       health.beginShutdown();
+      page?.close();
       await server.close();
       await health.close();
       if (options.signals !== false) {

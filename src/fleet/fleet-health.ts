@@ -1,8 +1,15 @@
 import type { Logger } from 'pino';
 import type { DependencyResult, DependencySource, SignalSource } from '../service/health-service';
+import type { ReadinessScope } from '../service/readiness';
 import { emptySnapshot, type SignalSnapshot } from '../signals/snapshot';
 import type { StreamEvent } from '../signals/stream-events';
 import { PrometheusSignalSource } from './prometheus-source';
+
+/**
+ * Readiness of the fleet server: it can do its job when Prometheus answers (and it is not shutting
+ * down). The fleet's KPIs and its `instances` check describe the fleet, not this server.
+ */
+export const FLEET_READINESS: ReadinessScope = Object.freeze({ kpis: false, dependencies: Object.freeze(['prometheus']) });
 
 /**
  * The fleet as the health service sees it: signals from Prometheus, plus two required checks that
@@ -45,20 +52,7 @@ export class PrometheusFleet implements SignalSource, DependencySource {
       this.failing = undefined;
       this.checks = [
         { name: 'prometheus', component: 'integrations', measurement: 'responseTime', status: 'pass', value: durationMs, unit: 'ms', display: `${durationMs}ms`, time: time(), durationMs, required: true, details: { url: this.source.url } },
-        s.instances > 0
-          ? { name: 'instances', component: 'system', measurement: 'instances', status: 'pass', value: s.instances, unit: 'count', display: String(s.instances), time: time(), required: true }
-          : {
-              name: 'instances',
-              component: 'system',
-              measurement: 'instances',
-              status: 'fail',
-              value: 0,
-              unit: 'count',
-              display: '0',
-              message: `no instance of ${target} in Prometheus at ${this.source.url} (check --service and the scrape config)`,
-              time: time(),
-              required: true,
-            },
+        this.instancesCheck(s, time(), target),
       ];
       return s;
     } catch (err) {
@@ -73,6 +67,26 @@ export class PrometheusFleet implements SignalSource, DependencySource {
       ];
       return this.last ?? emptySnapshot(this.source.windowMs / 1000);
     }
+  }
+
+  /**
+   * At least one instance reports (else fail), and none that reported within the window has
+   * stopped (else warn, naming it: a crashed replica, or one scaled down, for one window).
+   */
+  private instancesCheck(s: SignalSnapshot, time: string, target: string): DependencyResult {
+    const base = { name: 'instances', component: 'system', measurement: 'instances', unit: 'count', value: s.instances, display: String(s.instances), time, required: true } as const;
+    if (s.instances === 0) {
+      return { ...base, status: 'fail', message: `no instance of ${target} in Prometheus at ${this.source.url} (check --service and the scrape config)` };
+    }
+    const missing = (s.perInstance ?? []).filter((i) => !i.reporting).map((i) => i.id);
+    if (missing.length === 0) return { ...base, status: 'pass' };
+    const shown = missing.slice(0, 10).join(', ') + (missing.length > 10 ? `, and ${missing.length - 10} more` : '');
+    return {
+      ...base,
+      status: 'warn',
+      message: `${s.instances} reporting; missing (reported within the last ${s.windowSeconds}s, nothing now): ${shown}`,
+      details: { missing: missing.slice(0, 100) },
+    };
   }
 
   events(): StreamEvent[] {

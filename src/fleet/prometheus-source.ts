@@ -1,8 +1,12 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { SignalSource } from '../service/health-service';
-import type { LatencyStats, SignalSnapshot } from '../signals/snapshot';
+import type { SignalSnapshot } from '../signals/snapshot';
 import type { StreamEvent } from '../signals/stream-events';
+import { InstanceTable, roundCount, type FleetQuantiles, type Sample } from './instance-table';
+import { RequestGroup } from './request-group';
+
+export { roundCount } from './instance-table';
 
 export interface PrometheusSourceOptions {
   /** Prometheus base URL, e.g. `http://prometheus:9090` (a path prefix such as `/prometheus` is kept). */
@@ -41,10 +45,18 @@ function literal(v: string): string {
   return JSON.stringify(v);
 }
 
+/** What names an instance: Prometheus' target labels. */
+const BY_INSTANCE = 'job, instance';
+
 /**
  * The PromQL behind every snapshot field. The KPI ratios are taken from these numbers the way the
  * recording rules in `alerts/` define them: stream success = completed / (completed + failed),
  * error rate = 5xx / all requests, hit rate = hits / lookups per `chatbot_cache_name`.
+ *
+ * Every query the KPIs read is grouped by (job, instance): one query gives every instance's
+ * number, and the fleet's is their sum (or worst). Only the fleet's percentiles need queries of
+ * their own, since percentiles do not add up: histograms are merged bucket by bucket first. The
+ * number of queries (FLEET_QUERY_COUNT) does not depend on the number of instances.
  */
 export function fleetQueries(service: string | undefined, windowSeconds: number) {
   const w = `[${Math.max(1, Math.round(windowSeconds))}s]`;
@@ -53,53 +65,53 @@ export function fleetQueries(service: string | undefined, windowSeconds: number)
     return m.length === 0 ? '' : `{${m.join(', ')}}`;
   };
   const latency = (base: string, ...extra: string[]) => ({
-    count: `sum(increase(${base}_count${sel(...extra)}${w}))`,
+    count: `sum by (${BY_INSTANCE}) (increase(${base}_count${sel(...extra)}${w}))`,
     ...(Object.fromEntries(
       Object.entries(QUANTILES).map(([k, q]) => [k, `histogram_quantile(${q}, sum by (le) (rate(${base}_bucket${sel(...extra)}${w})))`]),
     ) as Record<keyof typeof QUANTILES, string>),
+    p95ByInstance: `histogram_quantile(0.95, sum by (${BY_INSTANCE}, le) (rate(${base}_bucket${sel(...extra)}${w})))`,
   });
   return {
     timeToFirstToken: latency('chatbot_stream_time_to_first_token'),
     timeToFirstAudio: latency('chatbot_stream_time_to_first_audio'),
     // Complete response latency: streams that completed, as in-process and in the recording rules.
     completeResponse: latency('chatbot_stream_duration', 'chatbot_stream_outcome="completed"'),
-    streams: `sum by (chatbot_stream_outcome) (increase(chatbot_streams_total${sel()}${w}))`,
-    requestsTotal: `sum(increase(http_server_request_duration_count${sel()}${w}))`,
-    requestsServerErrors: `sum(increase(http_server_request_duration_count${sel('http_response_status_code=~"5.."')}${w}))`,
-    caches: `sum by (chatbot_cache_name, chatbot_cache_result) (increase(chatbot_cache_lookups_total${sel()}${w}))`,
+    streams: `sum by (${BY_INSTANCE}, chatbot_stream_outcome) (increase(chatbot_streams_total${sel()}${w}))`,
+    requestsTotal: `sum by (${BY_INSTANCE}) (increase(http_server_request_duration_count${sel()}${w}))`,
+    requestsServerErrors: `sum by (${BY_INSTANCE}) (increase(http_server_request_duration_count${sel('http_response_status_code=~"5.."')}${w}))`,
+    caches: `sum by (${BY_INSTANCE}, chatbot_cache_name, chatbot_cache_result) (increase(chatbot_cache_lookups_total${sel()}${w}))`,
+    // Not graded: the fleet's error classes only.
     errors: `sum by (error_type) (increase(chatbot_errors_total${sel()}${w}))`,
-    activeStreams: `sum(chatbot_streams_active${sel()})`,
-    // What the per-process thresholds grade: the busiest instance, its routes summed.
-    activeStreamsBusiestInstance: `max(sum by (job, instance) (chatbot_streams_active${sel()}))`,
-    // Process gauges: the worst instance.
-    memoryUtilization: `max(process_memory_utilization${sel()})`,
-    cpuUtilization: `max(process_cpu_utilization${sel()})`,
-    eventLoopDelayP99: `max(nodejs_eventloop_delay${sel('nodejs_eventloop_delay_percentile="p99"')})`,
-    // Every Chatpulse process exports process_memory_utilization; `up` has no service_name.
-    instances: `count(count by (job, instance) (process_memory_utilization${sel()}))`,
+    // Per instance, routes summed: the fleet reports the total and grades the busiest instance.
+    activeStreams: `sum by (${BY_INSTANCE}) (chatbot_streams_active${sel()})`,
+    // Process gauges now. Every Chatpulse process exports process_memory_utilization (`up` has no
+    // service_name): an instance with a current sample is reporting.
+    memoryUtilization: `max by (${BY_INSTANCE}) (process_memory_utilization${sel()})`,
+    cpuUtilization: `max by (${BY_INSTANCE}) (process_cpu_utilization${sel()})`,
+    eventLoopDelayP99: `max by (${BY_INSTANCE}) (nodejs_eventloop_delay${sel('nodejs_eventloop_delay_percentile="p99"')})`,
+    // Instances that reported within the window: those without a current sample are missing.
+    seen: `group by (${BY_INSTANCE}) (last_over_time(process_memory_utilization${sel()}${w}))`,
   };
 }
 
 export type FleetQueries = ReturnType<typeof fleetQueries>;
 
-interface Sample {
-  readonly labels: Readonly<Record<string, string>>;
-  readonly value: number;
-}
+/** Queries per snapshot, whatever the number of instances: 5 per latency KPI, 10 others. */
+export const FLEET_QUERY_COUNT = (() => {
+  let n = 0;
+  const walk = (v: unknown): void => {
+    if (typeof v === 'string') n++;
+    else for (const x of Object.values(v as object)) walk(x);
+  };
+  walk(fleetQueries(undefined, 60));
+  return n;
+})();
 
 /** Prometheus renders special floats as `NaN`, `+Inf`, `-Inf`. */
 function parseValue(v: unknown): number {
   if (v === '+Inf' || v === 'Inf') return Infinity;
   if (v === '-Inf') return -Infinity;
   return typeof v === 'string' ? Number(v) : NaN;
-}
-
-/**
- * increase() extrapolates to the window's edges, so a counter that grew by 57 reads 57.3. Counts
- * are whole numbers: round to the nearest, and treat what is not a finite non-negative number as 0.
- */
-export function roundCount(v: number | undefined): number {
-  return v === undefined || !Number.isFinite(v) || v < 0 ? 0 : Math.round(v);
 }
 
 function finite(v: number | undefined): number | undefined {
@@ -132,8 +144,8 @@ export class PrometheusSignalSource implements SignalSource {
   readonly queries: FleetQueries;
   private readonly endpoint: URL;
   private readonly headers: Record<string, string>;
-  private readonly inFlight = new Set<AbortController>();
-  // ~20 queries per snapshot, every evaluation: reuse connections.
+  private readonly inFlight = new Set<RequestGroup>();
+  // FLEET_QUERY_COUNT (25) queries per snapshot, every evaluation: reuse connections.
   private readonly httpAgent = new http.Agent({ keepAlive: true, maxSockets: 8 });
   private readonly httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 8 });
 
@@ -171,90 +183,68 @@ export class PrometheusSignalSource implements SignalSource {
 
   /** Runs every query in parallel; rejects with a PrometheusQueryError naming the URL on the first failure. */
   async snapshot(): Promise<SignalSnapshot> {
-    const controller = new AbortController();
-    this.inFlight.add(controller);
-    const timer = setTimeout(() => controller.abort(new PrometheusQueryError(this.url, `Prometheus at ${this.url} did not answer within ${this.timeoutMs} ms`)), this.timeoutMs);
+    const group = new RequestGroup();
+    this.inFlight.add(group);
+    const timer = setTimeout(() => group.abort(new PrometheusQueryError(this.url, `Prometheus at ${this.url} did not answer within ${this.timeoutMs} ms`)), this.timeoutMs);
     const q = this.queries;
     const run = (query: string) =>
-      this.query(query, controller.signal).catch((err: unknown) => {
+      this.query(query, group).catch((err: unknown) => {
         // One failure is the snapshot's failure: stop the other queries.
-        controller.abort(err);
+        group.abort(err instanceof Error ? err : new Error(String(err)));
         throw err;
       });
-    const latency = async (l: FleetQueries['timeToFirstToken']): Promise<LatencyStats> => {
-      const [count, p50, p95, p99] = await Promise.all([run(l.count), run(l.p50), run(l.p95), run(l.p99)]);
-      const n = roundCount(first(count));
-      if (n === 0) return { count: 0 };
-      const stats: { count: number; p50?: number; p95?: number; p99?: number } = { count: n };
+    const table = new InstanceTable();
+    const latency = async (key: 'timeToFirstToken' | 'timeToFirstAudio' | 'completeResponse'): Promise<FleetQuantiles[typeof key]> => {
+      const l = q[key];
+      const [count, p50, p95, p99, p95ByInstance] = await Promise.all([run(l.count), run(l.p50), run(l.p95), run(l.p99), run(l.p95ByInstance)]);
+      table.latencyCounts(key, count);
+      table.latencyP95(key, p95ByInstance);
+      const out: { p50?: number; p95?: number; p99?: number } = {};
       for (const [k, v] of [['p50', p50], ['p95', p95], ['p99', p99]] as const) {
         const x = finite(first(v));
-        if (x !== undefined) stats[k] = x;
+        if (x !== undefined) out[k] = x;
       }
-      return stats;
+      return out;
     };
     try {
-      const [ttft, ttfa, complete, streams, total, serverErrors, caches, errors, active, busiest, mem, cpu, loop, instances] = await Promise.all([
-        latency(q.timeToFirstToken),
-        latency(q.timeToFirstAudio),
-        latency(q.completeResponse),
+      const [ttft, ttfa, complete, streams, total, serverErrors, caches, errors, active, mem, cpu, loop, seen] = await Promise.all([
+        latency('timeToFirstToken'),
+        latency('timeToFirstAudio'),
+        latency('completeResponse'),
         run(q.streams),
         run(q.requestsTotal),
         run(q.requestsServerErrors),
         run(q.caches),
         run(q.errors),
         run(q.activeStreams),
-        run(q.activeStreamsBusiestInstance),
         run(q.memoryUtilization),
         run(q.cpuUtilization),
         run(q.eventLoopDelayP99),
-        run(q.instances),
+        run(q.seen),
       ]);
-      const outcome = (o: string) => roundCount(streams.find((s) => s.labels.chatbot_stream_outcome === o)?.value);
-      const cacheMap: Record<string, { hits: number; misses: number }> = {};
-      for (const s of caches) {
-        const name = s.labels.chatbot_cache_name;
-        const result = s.labels.chatbot_cache_result;
-        if (name === undefined || (result !== 'hit' && result !== 'miss')) continue;
-        const c = (cacheMap[name] ??= { hits: 0, misses: 0 });
-        if (result === 'hit') c.hits += roundCount(s.value);
-        else c.misses += roundCount(s.value);
-      }
-      // As in-process: a cache or error class appears once it had something in the window.
-      for (const [name, c] of Object.entries(cacheMap)) if (c.hits + c.misses === 0) delete cacheMap[name];
+      table.streams(streams);
+      table.requests(total, serverErrors);
+      table.caches(caches);
+      table.activeStreams(active);
+      table.memory(mem);
+      table.cpu(cpu);
+      table.eventLoopDelayP99(loop);
+      table.seen(seen);
       const errorMap: Record<string, number> = {};
       for (const s of errors) {
         const n = roundCount(s.value);
         const type = s.labels.error_type;
         if (type !== undefined && n > 0) errorMap[type] = (errorMap[type] ?? 0) + n;
       }
-      const memV = finite(first(mem));
-      const cpuV = finite(first(cpu));
-      const loopV = finite(first(loop));
-      return {
-        windowSeconds: this.windowMs / 1000,
-        timeToFirstToken: ttft,
-        timeToFirstAudio: ttfa,
-        completeResponse: complete,
-        streams: { completed: outcome('completed'), failed: outcome('failed'), aborted: outcome('aborted') },
-        requests: { total: roundCount(first(total)), serverErrors: roundCount(first(serverErrors)) },
-        caches: cacheMap,
-        errors: errorMap,
-        activeStreams: roundCount(first(active)),
-        activeStreamsBusiestInstance: roundCount(first(busiest)),
-        process:
-          memV === undefined && cpuV === undefined && loopV === undefined
-            ? undefined
-            : { memoryUtilization: memV ?? 0, cpuUtilization: cpuV ?? 0, eventLoopDelayP99: loopV ?? 0 },
-        instances: roundCount(first(instances)),
-      };
+      return table.snapshot(this.windowMs / 1000, { timeToFirstToken: ttft, timeToFirstAudio: ttfa, completeResponse: complete }, errorMap);
     } catch (err) {
-      // An abort carries its reason (timeout, the first failure); close() aborts without one.
-      const reason = controller.signal.aborted ? controller.signal.reason : err;
+      // An abort carries its reason: the timeout, the first failure, or close().
+      const reason = group.reason ?? err;
       if (reason instanceof PrometheusQueryError) throw reason;
       throw new PrometheusQueryError(this.url, `Prometheus at ${this.url}: ${(reason as Error)?.message ?? String(reason)}`);
     } finally {
       clearTimeout(timer);
-      this.inFlight.delete(controller);
+      this.inFlight.delete(group);
     }
   }
 
@@ -265,17 +255,17 @@ export class PrometheusSignalSource implements SignalSource {
 
   /** Aborts snapshots in flight and closes pooled connections. */
   close(): void {
-    for (const c of this.inFlight) c.abort(new PrometheusQueryError(this.url, `Prometheus at ${this.url}: source closed`));
+    for (const g of this.inFlight) g.abort(new PrometheusQueryError(this.url, `Prometheus at ${this.url}: source closed`));
     this.inFlight.clear();
     this.httpAgent.destroy();
     this.httpsAgent.destroy();
   }
 
   /** One instant query; the vector's samples. */
-  private async query(query: string, signal: AbortSignal): Promise<Sample[]> {
+  private async query(query: string, group: RequestGroup): Promise<Sample[]> {
     const u = new URL(this.endpoint);
     u.searchParams.set('query', query);
-    const res = await this.get(u, signal, query);
+    const res = await this.get(u, group, query);
     let body: { status?: unknown; errorType?: unknown; error?: unknown; data?: { resultType?: unknown; result?: unknown } };
     try {
       body = JSON.parse(res.text) as typeof body;
@@ -302,12 +292,29 @@ export class PrometheusSignalSource implements SignalSource {
   }
 
   /** A GET with node:http (no fetch: it refuses some ports and URLs with credentials). */
-  private get(u: URL, signal: AbortSignal, query: string): Promise<{ status: number; type: string; text: string }> {
+  private get(u: URL, group: RequestGroup, query: string): Promise<{ status: number; type: string; text: string }> {
     return new Promise((resolve, reject) => {
-      if (signal.aborted) return reject(signal.reason);
+      if (group.reason !== undefined) return reject(group.reason);
+      let settled = false;
+      const done = (f: () => void) => {
+        if (settled) return;
+        settled = true;
+        f();
+      };
+      const fail = (err: unknown, what: string) =>
+        done(() => {
+          // Destroyed by the group: its reason (timeout, the first failure, close) is the error.
+          if (group.reason !== undefined) return reject(group.reason);
+          if (err instanceof PrometheusQueryError) return reject(err);
+          const e = err as NodeJS.ErrnoException;
+          reject(new PrometheusQueryError(this.url, `Prometheus at ${this.url} ${what}: ${e.code ?? e.message}`, query));
+        });
       const client = u.protocol === 'https:' ? https : http;
       const agent = u.protocol === 'https:' ? this.httpsAgent : this.httpAgent;
-      const req = client.get(u, { headers: this.headers, agent, signal }, (res) => {
+      let response: http.IncomingMessage | undefined;
+      // No `signal`: see RequestGroup.
+      const req = client.get(u, { headers: this.headers, agent }, (res) => {
+        response = res;
         const chunks: Buffer[] = [];
         let size = 0;
         res.on('data', (d: Buffer) => {
@@ -316,17 +323,17 @@ export class PrometheusSignalSource implements SignalSource {
           else req.destroy(new PrometheusQueryError(this.url, `Prometheus at ${this.url}: response larger than ${MAX_BODY >> 20} MiB (query: ${query})`, query));
         });
         res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, type: (res.headers['content-type'] ?? 'no content type').split(';')[0]!, text: Buffer.concat(chunks).toString('utf8') }),
+          done(() => resolve({ status: res.statusCode ?? 0, type: (res.headers['content-type'] ?? 'no content type').split(';')[0]!, text: Buffer.concat(chunks).toString('utf8') })),
         );
         res.on('error', (err) => fail(err, 'response cut off'));
       });
-      const fail = (err: unknown, what: string) => {
-        if (signal.aborted) return reject(signal.reason);
-        if (err instanceof PrometheusQueryError) return reject(err);
-        const e = err as NodeJS.ErrnoException;
-        reject(new PrometheusQueryError(this.url, `Prometheus at ${this.url} ${what}: ${e.code ?? e.message}`, query));
-      };
       req.on('error', (err) => fail(err, 'is unreachable'));
+      // A request destroyed mid-response may close without an error on the response: settle anyway
+      // (a complete response settles on its 'end', which can come after the request's 'close').
+      req.on('close', () => {
+        if (response === undefined || !response.complete) fail(new Error('connection closed'), 'response cut off');
+      });
+      group.add(req);
     });
   }
 }

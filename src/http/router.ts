@@ -4,6 +4,7 @@ import type { CheckResult } from '../checks/types';
 import type { HealthConfig } from '../config/health-config';
 import type { KpiResult } from '../grading/grade';
 import type { OutputStats } from '../signals/snapshot';
+import { summarizeInstance } from '../grading/instances';
 import type { DependencyResult, HealthReport, HealthService, HealthStatus } from '../service/health-service';
 import { bearerAuth } from './auth';
 import {
@@ -198,6 +199,8 @@ export function createHealthRouter(o: HealthRouterOptions): Router {
       service: o.serviceName,
       services: Object.fromEntries(Object.entries(sections).map(([k, s]) => [k, { status: s.status, checks: s.body }])),
       issues: r.issues,
+      // Fleet mode: each instance's own grade, worst first.
+      ...(r.instances !== undefined ? { instances: r.instances.map(summarizeInstance) } : {}),
       metrics: { uptime: r.uptimeSeconds, memory: { rss: mem.rss, heapUsed: mem.heapUsed, heapTotal: mem.heapTotal }, evaluatedAt: r.evaluatedAt },
     }, r.issues);
   });
@@ -216,6 +219,7 @@ export function createHealthRouter(o: HealthRouterOptions): Router {
       dependencies: r.dependencies.map((d) => ({ name: d.name, component: d.component, ...depBody(d, true) })),
       window: r.snapshot,
       issues: r.issues,
+      ...(r.instances !== undefined ? { instances: r.instances.map((g) => ({ ...summarizeInstance(g), kpis: g.kpis })) } : {}),
     }, r.issues, true);
   });
 

@@ -4,6 +4,8 @@ import type { CheckResult } from '../checks/types';
 import type { HealthConfig } from '../config/health-config';
 import { gradeKpis, type KpiResult } from '../grading/grade';
 import { Hysteresis } from '../grading/hysteresis';
+import { gradeInstances, nameWorstInstances, type InstanceGrade } from '../grading/instances';
+import { countsForReadiness, FULL_READINESS, type ReadinessScope } from './readiness';
 import { emptySnapshot, type SignalSnapshot } from '../signals/snapshot';
 import { SlidingWindow } from '../signals/window';
 import type { StreamEvent } from '../signals/stream-events';
@@ -42,6 +44,8 @@ export interface HealthReport {
   readonly snapshot: SignalSnapshot;
   /** One line per check that is not a plain pass. */
   readonly issues: readonly string[];
+  /** Fleet mode: every instance graded on its own, worst first (absent in-process). */
+  readonly instances?: readonly InstanceGrade[];
 }
 
 
@@ -62,6 +66,8 @@ export interface HealthServiceOptions {
   readonly dependencies?: DependencySource;
   /** Starts the evaluation timer (default true). Tests evaluate by hand. */
   readonly autoEvaluate?: boolean;
+  /** What readiness answers for (default: every KPI and dependency; see readiness.ts). */
+  readonly readiness?: ReadinessScope;
 }
 
 /**
@@ -74,9 +80,10 @@ export class HealthService {
   readonly startedAt = Date.now();
   private readonly signals: SignalSource;
   private readonly deps: DependencySource | undefined;
+  private readonly readiness: ReadinessScope;
   private readonly hysteresis: Hysteresis;
   private timer: NodeJS.Timeout | undefined;
-  private last: { kpis: KpiResult[]; snapshot: SignalSnapshot; at: Date } | undefined;
+  private last: { kpis: KpiResult[]; snapshot: SignalSnapshot; at: Date; instances?: InstanceGrade[] } | undefined;
   private evaluating: Promise<void> | undefined;
   private shuttingDown = false;
   private readonly listeners = new Set<(r: HealthReport) => void>();
@@ -87,6 +94,7 @@ export class HealthService {
     this.config = options.config;
     this.signals = options.signals;
     this.deps = options.dependencies;
+    this.readiness = options.readiness ?? FULL_READINESS;
     this.hysteresis = new Hysteresis(options.config.hysteresis);
     if (options.autoEvaluate !== false) {
       this.timer = setInterval(() => void this.evaluate().catch(() => undefined), this.config.evaluationIntervalMs);
@@ -112,13 +120,17 @@ export class HealthService {
       try {
         const snapshot = await this.signals.snapshot();
         const at = new Date();
-        const raw = gradeKpis(snapshot, { thresholds: this.config.thresholds, minSamples: this.config.minSamples, disabled: this.config.disabledKpis }, at);
+        const grading = { thresholds: this.config.thresholds, minSamples: this.config.minSamples, disabled: this.config.disabledKpis };
+        // A fleet's snapshot carries each instance's: graded alike, and named in the fleet's issues.
+        const instances = snapshot.perInstance === undefined ? undefined : gradeInstances(snapshot.perInstance, grading, at);
+        const fleet = gradeKpis(snapshot, grading, at);
+        const raw = instances === undefined ? fleet : nameWorstInstances(fleet, instances);
         const kpis = raw.map((k) => {
           const reported = this.hysteresis.apply(k.name, k.status);
           if (reported === k.status) return k;
           return { ...k, status: reported, message: `${k.message ?? `${k.name} observed ${k.status}`}; reported ${reported} until it holds for ${this.config.hysteresis} evaluations` };
         });
-        this.last = { kpis, snapshot, at };
+        this.last = { kpis, snapshot, at, ...(instances !== undefined ? { instances } : {}) };
         this.notify();
         this.notifyEvaluated();
       } finally {
@@ -154,18 +166,30 @@ export class HealthService {
       dependencies,
       snapshot: last.snapshot,
       issues,
+      ...(last.instances !== undefined ? { instances: last.instances } : {}),
     };
   }
 
-  /** Readiness: not unhealthy and not shutting down. Cheap enough for thousands of polls a second. */
+  /**
+   * Readiness: not shutting down, and the checks in the readiness scope (default: all) not
+   * unhealthy. Cheap enough for thousands of polls a second.
+   */
   ready(): { ready: boolean; status: HealthStatus; reason?: string } {
     if (this.shuttingDown) return { ready: false, status: 'unhealthy', reason: 'shutting down' };
-    // The polled path: fold the statuses without building the report; only a failure pays for it.
+    const scope = this.readiness;
+    // The polled path: fold the statuses without building the report; only a failure pays for more.
     let status: HealthStatus = 'healthy';
-    for (const k of this.last?.kpis ?? []) status = worst(status, effectOf(k, true));
-    for (const d of this.deps?.results() ?? []) status = worst(status, effectOf(d, d.required));
+    if (scope.kpis) for (const k of this.last?.kpis ?? []) status = worst(status, effectOf(k, true));
+    for (const d of this.deps?.results() ?? []) if (countsForReadiness(scope, d)) status = worst(status, effectOf(d, d.required));
     if (status !== 'unhealthy') return { ready: true, status };
-    return { ready: false, status, reason: this.report().issues.join('; ') };
+    if (scope === FULL_READINESS) return { ready: false, status, reason: this.report().issues.join('; ') };
+    // Only what readiness answers for, worded as in the report's issues.
+    const issues: string[] = [];
+    if (scope.kpis) for (const k of this.last?.kpis ?? []) if (k.status !== 'pass') issues.push(`${k.name}: ${k.message ?? k.status}`);
+    for (const d of this.deps?.results() ?? []) {
+      if (countsForReadiness(scope, d) && d.status !== 'pass') issues.push(`${d.name}${d.required ? '' : ' (optional)'}: ${d.message ?? d.status}`);
+    }
+    return { ready: false, status, reason: issues.join('; ') };
   }
 
   events(limit: number): StreamEvent[] {

@@ -37,6 +37,8 @@ export interface SignalSnapshot {
   readonly instances: number;
   /** What the streams produced: content chunks, their spacing, the usage they reported (in-process). */
   readonly output?: OutputStats;
+  /** For a fleet: each instance's own signals, graded like the fleet's (absent in-process). */
+  readonly perInstance?: readonly InstanceSignals[];
 }
 
 /** Content chunks and token usage of the streams that ended in the window. */
@@ -48,6 +50,17 @@ export interface OutputStats {
   readonly timePerChunk: LatencyStats;
   /** Tokens the streams reported of themselves, and how many streams reported them. */
   readonly tokens: { readonly input: number; readonly output: number; readonly streams: number };
+}
+
+/** One instance of a fleet: its Prometheus `job` and `instance` labels and its own signals. */
+export interface InstanceSignals {
+  /** How the instance is named: its `instance` label (`job/instance` when two jobs share one). */
+  readonly id: string;
+  readonly job: string;
+  readonly instance: string;
+  /** False: it reported within the window but reports nothing now (stopped, crashed, unscraped). */
+  readonly reporting: boolean;
+  readonly snapshot: SignalSnapshot;
 }
 
 /** A snapshot with nothing in it: what grading sees before any signal arrived. */

@@ -83,6 +83,17 @@ export function renderPage(o: PageOptions): string {
     </div>
   </section>
 
+  <section id="instances-card" class="card wide" aria-labelledby="instances-h" hidden>
+    <h2 id="instances-h">Instances</h2>
+    <p class="hint" id="instances-hint">Each instance graded on its own with the same thresholds, worst first.</p>
+    <div class="scroll" role="region" aria-labelledby="instances-h" tabindex="0">
+      <table id="instances">
+        <thead><tr><th scope="col">Instance</th><th scope="col">Status</th><th scope="col">First token p95</th><th scope="col">Streams</th><th scope="col">Error rate</th></tr></thead>
+        <tbody></tbody>
+      </table>
+    </div>
+  </section>
+
   <section class="card" aria-labelledby="alerts-h">
     <h2 id="alerts-h" tabindex="-1">Alerts</h2>
     <p id="alert-msg" class="msg" role="status"></p>

@@ -1,4 +1,5 @@
 import type { KpiResult } from '../grading/grade';
+import { summarizeInstance, type InstanceSummary } from '../grading/instances';
 import { KPIS } from '../grading/kpis';
 import type { DependencyResult, HealthReport, HealthStatus } from '../service/health-service';
 import type { LatencyStats } from '../signals/snapshot';
@@ -55,6 +56,8 @@ export interface StatusSnapshot {
   readonly alerts: { readonly available: boolean; readonly active: readonly AlertView[]; readonly resolved: readonly AlertView[] };
   readonly events: readonly StreamEvent[];
   readonly history: { readonly capacity: number; readonly intervalMs: number; readonly points: readonly HistoryPoint[] };
+  /** Fleet mode: every instance with its own status, worst first; null in-process (no table). */
+  readonly instances: readonly InstanceSummary[] | null;
 }
 
 export interface SnapshotInputs {
@@ -129,5 +132,6 @@ export function buildSnapshot(i: SnapshotInputs): StatusSnapshot {
     alerts: i.alerts === undefined ? { available: false, active: [], resolved: [] } : { available: true, active: i.alerts.active, resolved: i.alerts.resolved },
     events: i.events,
     history: { capacity: i.history.capacity, intervalMs: i.history.intervalMs, points: i.history.points },
+    instances: r.instances === undefined ? null : r.instances.map(summarizeInstance),
   };
 }

@@ -57,7 +57,7 @@ main { display: grid; align-items: start; gap: 1rem; padding: 1rem clamp(.75rem,
 [data-status="pass"], [data-status="healthy"], [data-status="completed"] { color: var(--pass); background: var(--pass-bg); }
 [data-status="warn"], [data-status="degraded"], [data-status="acknowledged"], [data-status="warning"], [data-status="aborted"] { color: var(--warn); background: var(--warn-bg); }
 [data-status="fail"], [data-status="unhealthy"], [data-status="firing"], [data-status="critical"], [data-status="failed"] { color: var(--fail); background: var(--fail-bg); }
-[data-status="unknown"], [data-status="info"], [data-status="ungraded"], [data-status="resolved"] { color: var(--unknown); background: var(--unknown-bg); }
+[data-status="unknown"], [data-status="info"], [data-status="ungraded"], [data-status="resolved"], [data-status="missing"] { color: var(--unknown); background: var(--unknown-bg); }
 .facts { display: flex; flex-wrap: wrap; gap: .5rem 2rem; margin: 0; }
 .facts div { min-width: 7rem; }
 .facts dt { color: var(--muted); font-size: .85rem; }

@@ -11,8 +11,8 @@ export const APP_JS = String.raw`(function () {
   'use strict';
 
   var SVGNS = 'http://www.w3.org/2000/svg';
-  var STATUS_WORD = { pass: 'Pass', warn: 'Warn', fail: 'Fail', healthy: 'Healthy', degraded: 'Degraded', unhealthy: 'Unhealthy', unknown: 'Unknown', ungraded: 'Not graded' };
-  var STATUS_ICON = { pass: '\u2714', healthy: '\u2714', warn: '\u26A0\uFE0E', degraded: '\u26A0\uFE0E', fail: '\u2716', unhealthy: '\u2716', unknown: '?', ungraded: '\u2013' };
+  var STATUS_WORD = { pass: 'Pass', warn: 'Warn', fail: 'Fail', healthy: 'Healthy', degraded: 'Degraded', unhealthy: 'Unhealthy', unknown: 'Unknown', ungraded: 'Not graded', missing: 'Missing' };
+  var STATUS_ICON = { pass: '\u2714', healthy: '\u2714', warn: '\u26A0\uFE0E', degraded: '\u26A0\uFE0E', fail: '\u2716', unhealthy: '\u2716', unknown: '?', ungraded: '\u2013', missing: '?' };
   var SEVERITY_ICON = { critical: '\u2716', warning: '\u26A0\uFE0E', info: 'i' };
   var GROUPS = ['streaming', 'cache', 'system', 'dependencies'];
   var GROUP_LABEL = { streaming: 'Streaming KPIs', cache: 'Cache KPIs', system: 'System KPIs', dependencies: 'Dependencies' };
@@ -202,6 +202,7 @@ export const APP_JS = String.raw`(function () {
   function render(s) {
     last = s;
     renderOverall(s);
+    renderInstances(s.instances, s.streams.windowSeconds);
     renderAlerts(s.alerts);
     renderChecks(s.checks);
     renderCharts(s);
@@ -255,6 +256,39 @@ export const APP_JS = String.raw`(function () {
         ]));
       });
       table.appendChild(tb);
+    });
+  }
+
+  // ---- instances (fleet mode) ---------------------------------------------------------------
+
+  function fmtPct(v) {
+    if (v === null || v === undefined) return '\u2013';
+    return (Math.round(v * 10000) / 100) + '%';
+  }
+
+  function renderInstances(list, windowSeconds) {
+    if (!changed('instances', list)) return;
+    var card = $('instances-card');
+    // In-process there is one instance: the section stays hidden.
+    card.hidden = !list;
+    if (!list) return;
+    var counts = {};
+    list.forEach(function (i) { counts[i.status] = (counts[i.status] || 0) + 1; });
+    var summary = ['unhealthy', 'missing', 'degraded', 'healthy'].filter(function (k) { return counts[k]; })
+      .map(function (k) { return counts[k] + ' ' + STATUS_WORD[k].toLowerCase(); }).join(', ');
+    $('instances-hint').textContent = list.length + (list.length === 1 ? ' instance' : ' instances') + (summary ? ' (' + summary + ')' : '') +
+      ', each graded on its own over the ' + windowSeconds + ' s window with the same thresholds, worst first.';
+    var tb = $('instances').tBodies[0];
+    clear(tb);
+    list.forEach(function (i) {
+      var note = i.status === 'missing' ? 'reported within the window, nothing now' : i.issues.length ? i.issues.join('; ') : null;
+      tb.appendChild(el('tr', { 'data-instance': i.id, 'data-status-value': i.status }, [
+        el('th', { scope: 'row' }, [i.id, note ? el('span', { className: 'note', text: note }) : null]),
+        el('td', null, badge(i.status)),
+        el('td', { className: 'num', text: fmtMs(i.firstTokenP95Ms) }),
+        el('td', { className: 'num', text: String(i.streams) }),
+        el('td', { className: 'num', text: fmtPct(i.errorRate) })
+      ]));
     });
   }
 

@@ -132,6 +132,10 @@ describe('chatpulse serve with Prometheus down', () => {
       const basic = await get(`${base}/health`);
       expect(basic.status).toBe(503);
       expect(JSON.parse(basic.body)).toMatchObject({ status: 'unhealthy' });
+      // Readiness answers for the server: not ready, because Prometheus cannot be queried.
+      const ready = await get(`${base}/api/v1/health/ready`);
+      expect(ready.status).toBe(503);
+      expect(JSON.parse(ready.body)).toMatchObject({ status: 'not_ready', reason: `prometheus: Prometheus at http://127.0.0.1:${promPort} is unreachable: ECONNREFUSED` });
       // Token required for the details.
       expect((await get(`${base}/api/v1/health`)).status).toBe(401);
       const probe = await runCli(['probe', base!, '--token', 't0k']);

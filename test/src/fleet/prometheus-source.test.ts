@@ -26,7 +26,7 @@ import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fleetQueries, PrometheusQueryError, PrometheusSignalSource, roundCount } from '../../../src/fleet/prometheus-source';
+import { FLEET_QUERY_COUNT, fleetQueries, PrometheusQueryError, PrometheusSignalSource, roundCount } from '../../../src/fleet/prometheus-source';
 import { PrometheusFleet } from '../../../src/fleet/fleet-health';
 import { gradeKpis } from '../../../src/grading/grade';
 import { DEFAULT_THRESHOLDS } from '../../../src/grading/kpis';
@@ -248,6 +248,24 @@ describe('fleet mode against a real Prometheus scraping two instances', () => {
     const perInstance = await promQuery(`process_memory_utilization{service_name="${SERVICE}"}`);
     expect(perInstance).toHaveLength(2);
     expect(s.process!.memoryUtilization).toBeGreaterThanOrEqual(Math.min(...perInstance.map((r) => Number(r.value[1]))));
+
+    // Each instance on its own, from the same queries grouped by (job, instance).
+    expect(s.perInstance!.map((i) => i.id).sort()).toEqual([`127.0.0.1:${a.metricsPort}`, `127.0.0.1:${b.metricsPort}`].sort());
+    const ia = s.perInstance!.find((i) => i.id === `127.0.0.1:${a.metricsPort}`)!.snapshot;
+    const ib = s.perInstance!.find((i) => i.id === `127.0.0.1:${b.metricsPort}`)!.snapshot;
+    expect(s.perInstance!.every((i) => i.reporting && i.job === 'fleet')).toBe(true);
+    expect([ia.streams, ib.streams]).toEqual([{ completed: 30, failed: 0, aborted: 0 }, { completed: 27, failed: 3, aborted: 0 }]);
+    expect([ia.requests, ib.requests]).toEqual([{ total: 30, serverErrors: 0 }, { total: 30, serverErrors: 3 }]);
+    expect([ia.caches, ib.caches]).toEqual([{ kb: { hits: 8, misses: 2 } }, { kb: { hits: 4, misses: 6 } }]);
+    expect([ia.instances, ib.instances]).toEqual([1, 1]);
+    // All of an instance's samples sit in one bucket, whose series share one extrapolation: its
+    // p95 is exactly the lower edge + 0.95 × the bucket's width (A: 0.1–0.25 s, B: 0.5–0.75 s).
+    expect(ia.timeToFirstToken.count).toBe(30);
+    expect(ia.timeToFirstToken.p95!).toBeCloseTo(0.1 + 0.15 * 0.95, 4);
+    expect(ib.timeToFirstToken.count).toBe(27);
+    expect(ib.timeToFirstToken.p95!).toBeCloseTo(0.5 + 0.25 * 0.95, 4);
+    expect(ia.process!.memoryUtilization).toBeGreaterThan(0);
+    expect(Math.max(ia.process!.memoryUtilization, ib.process!.memoryUtilization)).toBe(s.process!.memoryUtilization);
   });
 
   it('service filter: another service_name sees nothing (0 instances, empty window, no NaN)', async () => {
@@ -267,6 +285,7 @@ describe('fleet mode against a real Prometheus scraping two instances', () => {
       activeStreamsBusiestInstance: 0,
       process: undefined,
       instances: 0,
+      perInstance: [],
     });
     // And PrometheusFleet turns that into a failing required check.
     const fleet = new PrometheusFleet(new PrometheusSignalSource({ url: promUrl, service: 'no-such-service', windowMs: 60_000, timeoutMs: 5000 }));
@@ -413,14 +432,14 @@ describe('PrometheusSignalSource failures name the URL and leak no NaN', () => {
       res.writeHead(200, { 'content-type': 'application/json' });
       if (q.startsWith('histogram_quantile')) return void res.end(vector('NaN'));
       if (q.includes('_count')) return void res.end(vector(q.includes('first_token') ? '57.4999' : '0'));
-      if (q.startsWith('sum by (chatbot_stream_outcome)')) {
+      if (q.startsWith('sum by (job, instance, chatbot_stream_outcome)')) {
         return void res.end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [{ metric: { chatbot_stream_outcome: 'completed' }, value: [1, '56.51'] }, { metric: { chatbot_stream_outcome: 'failed' }, value: [1, 'NaN'] }] } }));
       }
-      if (q.startsWith('sum by (chatbot_cache_name')) {
+      if (q.startsWith('sum by (job, instance, chatbot_cache_name')) {
         return void res.end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [{ metric: { chatbot_cache_name: 'tts', chatbot_cache_result: 'hit' }, value: [1, '0.2'] }] } }));
       }
-      if (q.startsWith('max(process_memory')) return void res.end(vector('0.42'));
-      if (q.startsWith('max(nodejs_eventloop')) return void res.end(vector('+Inf'));
+      if (q.startsWith('max by (job, instance) (process_memory')) return void res.end(vector('0.42'));
+      if (q.startsWith('max by (job, instance) (nodejs_eventloop')) return void res.end(vector('+Inf'));
       res.end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [] } }));
     });
     try {
@@ -449,13 +468,17 @@ describe('PrometheusSignalSource failures name the URL and leak no NaN', () => {
 
   it('the PromQL: service selector escaped, window in seconds, KPIs as the recording rules define them', () => {
     const q = fleetQueries('chat"bot', 300);
-    expect(q.streams).toBe('sum by (chatbot_stream_outcome) (increase(chatbot_streams_total{service_name="chat\\"bot"}[300s]))');
-    expect(q.requestsServerErrors).toBe('sum(increase(http_server_request_duration_count{service_name="chat\\"bot", http_response_status_code=~"5.."}[300s]))');
+    expect(q.streams).toBe('sum by (job, instance, chatbot_stream_outcome) (increase(chatbot_streams_total{service_name="chat\\"bot"}[300s]))');
+    expect(q.requestsServerErrors).toBe('sum by (job, instance) (increase(http_server_request_duration_count{service_name="chat\\"bot", http_response_status_code=~"5.."}[300s]))');
+    // The fleet's percentiles from the merged histogram; each instance's p95 from its own, in one query.
     expect(q.timeToFirstToken.p95).toBe('histogram_quantile(0.95, sum by (le) (rate(chatbot_stream_time_to_first_token_bucket{service_name="chat\\"bot"}[300s])))');
-    expect(q.completeResponse.count).toBe('sum(increase(chatbot_stream_duration_count{service_name="chat\\"bot", chatbot_stream_outcome="completed"}[300s]))');
-    expect(q.instances).toBe('count(count by (job, instance) (process_memory_utilization{service_name="chat\\"bot"}))');
-    expect(fleetQueries(undefined, 60).activeStreams).toBe('sum(chatbot_streams_active)');
-    expect(fleetQueries(undefined, 60).activeStreamsBusiestInstance).toBe('max(sum by (job, instance) (chatbot_streams_active))');
+    expect(q.timeToFirstToken.p95ByInstance).toBe('histogram_quantile(0.95, sum by (job, instance, le) (rate(chatbot_stream_time_to_first_token_bucket{service_name="chat\\"bot"}[300s])))');
+    expect(q.completeResponse.count).toBe('sum by (job, instance) (increase(chatbot_stream_duration_count{service_name="chat\\"bot", chatbot_stream_outcome="completed"}[300s]))');
+    expect(q.memoryUtilization).toBe('max by (job, instance) (process_memory_utilization{service_name="chat\\"bot"})');
+    expect(q.seen).toBe('group by (job, instance) (last_over_time(process_memory_utilization{service_name="chat\\"bot"}[300s]))');
+    expect(fleetQueries(undefined, 60).activeStreams).toBe('sum by (job, instance) (chatbot_streams_active)');
+    // One query per KPI whatever the fleet's size: 5 per latency KPI, 10 others.
+    expect(FLEET_QUERY_COUNT).toBe(25);
     expect([roundCount(2.5), roundCount(NaN), roundCount(-0.1), roundCount(Infinity), roundCount(undefined)]).toEqual([3, 0, 0, 0, 0]);
   });
 });

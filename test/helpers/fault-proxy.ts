@@ -1,0 +1,75 @@
+import { Socket, createServer, type Server } from 'node:net';
+
+/**
+ * A TCP proxy in front of a real service that injects faults, switchable at any time:
+ *
+ *   pass    forwards both ways
+ *   slow    holds every chunk from the service for `delayMs` before passing it on
+ *   reset   destroys every client connection as soon as it sends anything (ECONNRESET)
+ *   down    not listening: connections are refused
+ *
+ * The mode is read per chunk, so keep-alive connections opened in one mode obey the next.
+ */
+export type FaultMode = 'pass' | 'slow' | 'reset' | 'down';
+
+export class FaultProxy {
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+  mode: FaultMode = 'pass';
+  delayMs = 0;
+  /** Prometheus instant queries (`GET /api/v1/query?`) that went through. */
+  queries = 0;
+  port = 0;
+
+  constructor(private readonly targetPort: number) {}
+
+  async start(): Promise<this> {
+    await this.listen();
+    return this;
+  }
+
+  /** Switches mode; `down` closes the port (and every connection), leaving it brings it back. */
+  async set(mode: FaultMode, delayMs = this.delayMs): Promise<void> {
+    this.delayMs = delayMs;
+    if (mode === 'down' && this.server !== undefined) await this.close();
+    if (mode !== 'down' && this.server === undefined) await this.listen();
+    this.mode = mode;
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    for (const s of this.sockets) s.destroy();
+    if (server !== undefined) await new Promise((resolve) => server.close(resolve));
+  }
+
+  private async listen(): Promise<void> {
+    const server = createServer((client) => {
+      const upstream = new Socket();
+      for (const s of [client, upstream]) {
+        this.sockets.add(s);
+        s.on('error', () => {});
+        s.on('close', () => {
+          this.sockets.delete(s);
+          client.destroy();
+          upstream.destroy();
+        });
+      }
+      upstream.connect(this.targetPort, '127.0.0.1');
+      client.on('data', (d) => {
+        if (this.mode === 'reset') return void client.resetAndDestroy();
+        this.queries += d.toString('latin1').split('GET /api/v1/query?').length - 1;
+        upstream.write(d);
+      });
+      upstream.on('data', (d) => {
+        if (this.mode !== 'slow' || this.delayMs <= 0) return void client.write(d);
+        setTimeout(() => {
+          if (!client.destroyed) client.write(d);
+        }, this.delayMs);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
+    this.port = (server.address() as { port: number }).port;
+    this.server = server;
+  }
+}
