@@ -1,6 +1,16 @@
 import { FRAME_CONTENT, FRAME_CONTROL, FRAME_ERROR, type PayloadFormat, type StreamFacts } from './frame';
-import { hasContent, intValue, stringValue, valueStart } from './json-scan';
+import { key, hasContent, intValue, stringValue, valueStart } from './json-scan';
 import { vendorErrorType } from './vendor-error';
+
+const K_TYPE = key('type');
+const K_TEXT = key('text');
+const K_PARTIAL_JSON = key('partial_json');
+const K_THINKING = key('thinking');
+const K_USAGE = key('usage');
+const K_INPUT_TOKENS = key('input_tokens');
+const K_CACHE_READ_INPUT_TOKENS = key('cache_read_input_tokens');
+const K_CACHE_CREATION_INPUT_TOKENS = key('cache_creation_input_tokens');
+const K_OUTPUT_TOKENS = key('output_tokens');
 
 /**
  * Anthropic Messages streaming: `message_start`, `content_block_start`, `ping`, then
@@ -11,10 +21,10 @@ import { vendorErrorType } from './vendor-error';
 export const anthropic: PayloadFormat = {
   name: 'anthropic',
   classify(event: string, data: string, facts: StreamFacts): number {
-    const type = event !== '' && event !== 'message' ? event : (stringValue(data, 'type') ?? '');
+    const type = event !== '' && event !== 'message' ? event : (stringValue(data, K_TYPE) ?? '');
     switch (type) {
       case 'content_block_delta':
-        return hasContent(data, 'text') || hasContent(data, 'partial_json') || hasContent(data, 'thinking')
+        return hasContent(data, K_TEXT) || hasContent(data, K_PARTIAL_JSON) || hasContent(data, K_THINKING)
           ? FRAME_CONTENT
           : FRAME_CONTROL;
       case 'message_start':
@@ -31,15 +41,15 @@ export const anthropic: PayloadFormat = {
 };
 
 function readUsage(data: string, facts: StreamFacts): void {
-  const u = valueStart(data, 'usage');
+  const u = valueStart(data, K_USAGE);
   if (u === -1 || data.charCodeAt(u) !== 123) return;
-  const input = intValue(data, 'input_tokens', u);
+  const input = intValue(data, K_INPUT_TOKENS, u);
   // Cache reads and writes are input the model processed too (the GenAI conventions count them).
   if (input >= 0) {
-    const read = intValue(data, 'cache_read_input_tokens', u);
-    const created = intValue(data, 'cache_creation_input_tokens', u);
+    const read = intValue(data, K_CACHE_READ_INPUT_TOKENS, u);
+    const created = intValue(data, K_CACHE_CREATION_INPUT_TOKENS, u);
     facts.inputTokens = input + Math.max(read, 0) + Math.max(created, 0);
   }
-  const output = intValue(data, 'output_tokens', u);
+  const output = intValue(data, K_OUTPUT_TOKENS, u);
   if (output >= 0) facts.outputTokens = output;
 }

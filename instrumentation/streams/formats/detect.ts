@@ -2,10 +2,17 @@ import { aiSdkUi } from './ai-sdk-ui';
 import { anthropic } from './anthropic';
 import type { PayloadFormat } from './frame';
 import { gemini } from './gemini';
-import { isJsonObject, stringValue, valueStart } from './json-scan';
+import { key, isJsonObject, stringValue, valueStart } from './json-scan';
 import { ollama } from './ollama';
 import { openaiChat } from './openai-chat';
 import { openaiResponses } from './openai-responses';
+
+const K_CHOICES = key('choices');
+const K_DELTA = key('delta');
+const K_CANDIDATES = key('candidates');
+const K_TYPE = key('type');
+const K_MODEL = key('model');
+const K_DONE = key('done');
 
 const ANTHROPIC_EVENTS: ReadonlySet<string> = new Set([
   'message_start',
@@ -44,9 +51,9 @@ export function detectEvent(event: string, data: string): PayloadFormat | undefi
   }
   if (!isJsonObject(data)) return undefined;
   if (data.indexOf('"chat.completion.chunk"') !== -1) return openaiChat;
-  if (valueStart(data, 'choices') !== -1 && valueStart(data, 'delta') !== -1) return openaiChat;
-  if (valueStart(data, 'candidates') !== -1) return gemini;
-  const type = stringValue(data, 'type');
+  if (valueStart(data, K_CHOICES) !== -1 && valueStart(data, K_DELTA) !== -1) return openaiChat;
+  if (valueStart(data, K_CANDIDATES) !== -1) return gemini;
+  const type = stringValue(data, K_TYPE);
   if (type !== undefined) {
     if (type.startsWith('response.')) return openaiResponses;
     if (ANTHROPIC_EVENTS.has(type)) return anthropic;
@@ -58,6 +65,6 @@ export function detectEvent(event: string, data: string): PayloadFormat | undefi
 /** The same for one NDJSON line: Ollama's chat and generate lines, or OpenAI-style chunks. */
 export function detectLine(data: string): PayloadFormat | undefined {
   if (!isJsonObject(data)) return undefined;
-  if (valueStart(data, 'model') !== -1 && valueStart(data, 'done') !== -1) return ollama;
+  if (valueStart(data, K_MODEL) !== -1 && valueStart(data, K_DONE) !== -1) return ollama;
   return detectEvent('', data);
 }

@@ -1,6 +1,6 @@
 import { classifyErrorPayload } from '../error-classifier';
 import { FRAME_AUDIO, FRAME_CONTENT, FRAME_CONTROL, FRAME_ERROR, type PayloadFormat, type StreamFacts } from './frame';
-import { isJsonObject, stringValue } from './json-scan';
+import { isJsonObject, typeOrEvent } from './json-scan';
 import type { EventNames } from './rules';
 import { readUsage } from './usage';
 
@@ -16,7 +16,7 @@ export class GenericFormat implements PayloadFormat {
 
   classify(_event: string, data: string, facts: StreamFacts): number {
     if (isJsonObject(data)) {
-      const t = stringValue(data, 'type') ?? stringValue(data, 'event');
+      const t = typeOrEvent(data);
       if (t !== undefined) {
         const n = this.names;
         if (n.ignored.has(t)) {

@@ -1,6 +1,17 @@
 import { FRAME_CONTENT, FRAME_CONTROL, FRAME_ERROR, type PayloadFormat, type StreamFacts } from './frame';
-import { hasContent, intValue, valueStart } from './json-scan';
+import { key, hasContent, intValue, valueStart } from './json-scan';
 import { vendorErrorType } from './vendor-error';
+
+const K_DELTA = key('delta');
+const K_ERROR = key('error');
+const K_CONTENT = key('content');
+const K_TOOL_CALLS = key('tool_calls');
+const K_REASONING_CONTENT = key('reasoning_content');
+const K_REASONING = key('reasoning');
+const K_REFUSAL = key('refusal');
+const K_USAGE = key('usage');
+const K_PROMPT_TOKENS = key('prompt_tokens');
+const K_COMPLETION_TOKENS = key('completion_tokens');
 
 /**
  * OpenAI Chat Completions chunks (`chat.completion.chunk`), as OpenAI, vLLM, Ollama's `/v1`,
@@ -11,9 +22,9 @@ import { vendorErrorType } from './vendor-error';
 export const openaiChat: PayloadFormat = {
   name: 'openai-chat',
   classify(_event: string, data: string, facts: StreamFacts): number {
-    const delta = valueStart(data, 'delta');
+    const delta = valueStart(data, K_DELTA);
     if (delta === -1) {
-      if (valueStart(data, 'error') !== -1) {
+      if (valueStart(data, K_ERROR) !== -1) {
         facts.errorType = vendorErrorType(data);
         return FRAME_ERROR;
       }
@@ -21,22 +32,24 @@ export const openaiChat: PayloadFormat = {
       return FRAME_CONTROL;
     }
     const carries =
-      hasContent(data, 'content', delta) ||
-      hasContent(data, 'tool_calls', delta) ||
-      hasContent(data, 'reasoning_content', delta) ||
-      hasContent(data, 'reasoning', delta) ||
-      hasContent(data, 'refusal', delta);
-    // With `stream_options.include_usage` every chunk carries `"usage":null`; only an object counts.
+      hasContent(data, K_CONTENT, delta) ||
+      hasContent(data, K_TOOL_CALLS, delta) ||
+      hasContent(data, K_REASONING_CONTENT, delta) ||
+      hasContent(data, K_REASONING, delta) ||
+      hasContent(data, K_REFUSAL, delta);
+    if (carries) return FRAME_CONTENT;
+    // Usage comes in a chunk of its own (`choices: []`, or a final chunk with an empty delta).
     readUsage(data, facts);
-    return carries ? FRAME_CONTENT : FRAME_CONTROL;
+    return FRAME_CONTROL;
   },
 };
 
+/** With `stream_options.include_usage` every chunk carries `"usage":null`; only an object counts. */
 function readUsage(data: string, facts: StreamFacts): void {
-  const u = valueStart(data, 'usage');
+  const u = valueStart(data, K_USAGE);
   if (u === -1 || data.charCodeAt(u) !== 123 /* { */) return;
-  const input = intValue(data, 'prompt_tokens', u);
-  const output = intValue(data, 'completion_tokens', u);
+  const input = intValue(data, K_PROMPT_TOKENS, u);
+  const output = intValue(data, K_COMPLETION_TOKENS, u);
   if (input >= 0) facts.inputTokens = input;
   if (output >= 0) facts.outputTokens = output;
 }

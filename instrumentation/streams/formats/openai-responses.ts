@@ -1,6 +1,12 @@
 import { FRAME_AUDIO, FRAME_CONTENT, FRAME_CONTROL, FRAME_ERROR, type PayloadFormat, type StreamFacts } from './frame';
-import { hasContent, intValue, stringValue, valueStart } from './json-scan';
+import { key, hasContent, intValue, stringValue, valueStart } from './json-scan';
 import { vendorErrorType } from './vendor-error';
+
+const K_TYPE = key('type');
+const K_DELTA = key('delta');
+const K_USAGE = key('usage');
+const K_INPUT_TOKENS = key('input_tokens');
+const K_OUTPUT_TOKENS = key('output_tokens');
 
 /**
  * OpenAI Responses API events (`response.output_text.delta`, …), named by the SSE event field
@@ -11,9 +17,9 @@ import { vendorErrorType } from './vendor-error';
 export const openaiResponses: PayloadFormat = {
   name: 'openai-responses',
   classify(event: string, data: string, facts: StreamFacts): number {
-    const type = event !== '' && event !== 'message' ? event : (stringValue(data, 'type') ?? '');
+    const type = event !== '' && event !== 'message' ? event : (stringValue(data, K_TYPE) ?? '');
     if (type.endsWith('.delta')) {
-      if (!hasContent(data, 'delta')) return FRAME_CONTROL;
+      if (!hasContent(data, K_DELTA)) return FRAME_CONTROL;
       return type === 'response.audio.delta' || type === 'response.output_audio.delta' ? FRAME_AUDIO : FRAME_CONTENT;
     }
     if (type === 'error' || type === 'response.failed') {
@@ -29,10 +35,10 @@ export const openaiResponses: PayloadFormat = {
 };
 
 function readUsage(text: string, facts: StreamFacts): boolean {
-  const u = valueStart(text, 'usage');
+  const u = valueStart(text, K_USAGE);
   if (u === -1 || text.charCodeAt(u) !== 123) return false;
-  const input = intValue(text, 'input_tokens', u);
-  const output = intValue(text, 'output_tokens', u);
+  const input = intValue(text, K_INPUT_TOKENS, u);
+  const output = intValue(text, K_OUTPUT_TOKENS, u);
   if (input >= 0) facts.inputTokens = input;
   if (output >= 0) facts.outputTokens = output;
   return input >= 0 || output >= 0;

@@ -1,5 +1,5 @@
 import { FRAME_CONTENT, FRAME_CONTROL, type PayloadFormat } from './frame';
-import { hasContent } from './json-scan';
+import { hasContent, key, type Key } from './json-scan';
 
 /**
  * A house format named by `CHATPULSE_TOKEN_FIELD` (`choices.0.delta.content`, `delta.text`): an
@@ -7,9 +7,9 @@ import { hasContent } from './json-scan';
  */
 export class TokenFieldFormat implements PayloadFormat {
   readonly name = 'token-field';
-  private readonly last: string;
+  private readonly last: Key;
   constructor(private readonly path: readonly string[]) {
-    this.last = path[path.length - 1]!;
+    this.last = key(path[path.length - 1]!);
   }
 
   classify(_event: string, data: string): number {

@@ -1,5 +1,7 @@
 import type { StreamFacts } from './frame';
-import { intValue, valueStart } from './json-scan';
+import { intValue, key, valueStart, type Key } from './json-scan';
+
+const K_USAGE = key('usage');
 
 /**
  * Token usage in a house format's control event (`{"type":"done","usage":{…}}`), under the
@@ -7,16 +9,19 @@ import { intValue, valueStart } from './json-scan';
  * the Responses API's `input_tokens`/`output_tokens`, the AI SDK's `inputTokens`/`outputTokens`
  * and `promptTokens`/`completionTokens`.
  */
+const INPUT_KEYS = ['input_tokens', 'prompt_tokens', 'inputTokens', 'promptTokens'].map(key);
+const OUTPUT_KEYS = ['output_tokens', 'completion_tokens', 'outputTokens', 'completionTokens'].map(key);
+
 export function readUsage(data: string, facts: StreamFacts): void {
-  const u = valueStart(data, 'usage');
+  const u = valueStart(data, K_USAGE);
   if (u === -1 || data.charCodeAt(u) !== 123 /* { */) return;
-  const input = first(data, u, 'input_tokens', 'prompt_tokens', 'inputTokens', 'promptTokens');
-  const output = first(data, u, 'output_tokens', 'completion_tokens', 'outputTokens', 'completionTokens');
+  const input = first(data, u, INPUT_KEYS);
+  const output = first(data, u, OUTPUT_KEYS);
   if (input >= 0) facts.inputTokens = input;
   if (output >= 0) facts.outputTokens = output;
 }
 
-function first(data: string, from: number, ...keys: string[]): number {
+function first(data: string, from: number, keys: readonly Key[]): number {
   for (const k of keys) {
     const n = intValue(data, k, from);
     if (n >= 0) return n;
