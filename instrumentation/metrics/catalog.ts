@@ -14,7 +14,7 @@ export const DB_BUCKETS_SECONDS: readonly number[] = Object.freeze([
   0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 ]);
 
-/** KPI thresholds that must be exact bucket edges (seed 004). */
+/** KPI thresholds that must be exact bucket edges (src/grading/kpi-table.ts). */
 export const KPI_THRESHOLDS_SECONDS: readonly number[] = Object.freeze([0.5, 1, 1.5, 2, 3, 5, 8]);
 
 export const ATTR = Object.freeze({

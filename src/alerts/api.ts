@@ -158,7 +158,7 @@ function ruleView(r: EffectiveRule): Record<string, unknown> {
 export function mountAlertsApi(router: Router, guard: (path: string) => RequestHandler[], core: AlertsCore): void {
   const limits = core.config.rateLimits;
   const base = limits[BASE];
-  // One budget for the whole alerts API (seed 000: alert management 20/min per client), unless a
+  // One budget for the whole alerts API (20/min per client by default), unless a
   // sub-path has a limit of its own; the token check is the router's bearer auth.
   const shared: RequestHandler[] = [...(base === undefined ? [] : [rateLimit(BASE, base)]), bearerAuth(core.config.token)];
   const chain = (path: string): RequestHandler[] => (path !== BASE && limits[path] !== undefined ? guard(path) : shared);

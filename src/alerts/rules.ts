@@ -3,7 +3,7 @@ import { KPIS, KPI_KEYS, type KpiKey } from '../grading/kpis';
 import { CATEGORIES, LEVELS, SEVERITIES, SOURCES, type Category, type Level, type Severity, type Source } from './types';
 
 /**
- * Alert rules: their schema, the defaults (seed 000's five, the required/optional dependency
+ * Alert rules: their schema, the defaults (the five built-in rules, the required/optional dependency
  * rules, and every health KPI at warn and at fail), and validation whose errors name the field
  * (`alerts.rules[3].threshold: expected a positive number`).
  *
@@ -101,7 +101,7 @@ export const KPI_CATEGORY: Readonly<Record<KpiKey, Category>> = Object.freeze({
 
 const MIN = 60_000;
 
-/** Seed 000's default rules, the dependency rules, then every KPI at warn and at fail. */
+/** The five built-in rules, the dependency rules, then every KPI at warn and at fail. */
 export function defaultRules(): Rule[] {
   const rules: Rule[] = [
     {

@@ -90,7 +90,7 @@ export class HealthConfigError extends Error {
   }
 }
 
-/** Seed 000's per-IP limits; probes (live, ready) are never limited. */
+/** Per-client limits by endpoint; probes (live, ready) are never limited. */
 export const DEFAULT_RATE_LIMITS: Readonly<Record<string, RateLimit>> = Object.freeze({
   '/health': { limit: 60, windowMs: 60_000 },
   '/api/v1/health': { limit: 60, windowMs: 60_000 },
@@ -180,7 +180,7 @@ const KNOWN_FIELDS = new Set([
 ]);
 
 /**
- * Resolves the health configuration: defaults (seed 004), then the file named by
+ * Resolves the health configuration: defaults (the KPI table), then the file named by
  * `CHATPULSE_HEALTH_CONFIG` or `input`, then environment variables. Throws HealthConfigError
  * naming the field on the first invalid value. Run once at start, never per request.
  */

@@ -10,7 +10,7 @@ import {
   formatUptime,
   latencyMs,
   percent,
-  seedCheck,
+  checkObject,
   statusOfChecks,
   toHealthJson,
 } from './formats';
@@ -71,7 +71,7 @@ const NO_STORE = 'no-store';
 const FRESH = 'private, max-age=0, must-revalidate';
 
 /**
- * The health endpoints of seeds 000, 003 and 004. Every handler reads stored results (the last KPI
+ * The health endpoints. Every handler reads stored results (the last KPI
  * evaluation, the last dependency checks): no request waits on a measurement.
  */
 export function createHealthRouter(o: HealthRouterOptions): Router {
@@ -128,7 +128,7 @@ export function createHealthRouter(o: HealthRouterOptions): Router {
     ...(details && d.details !== undefined ? { details: d.details } : {}),
   });
   const kpisOf = (r: HealthReport, components: string[]) => r.kpis.filter((k) => components.includes(k.component));
-  const kpiBody = (ks: readonly KpiResult[]) => Object.fromEntries(ks.map((k) => [k.name, seedCheck(k)]));
+  const kpiBody = (ks: readonly KpiResult[]) => Object.fromEntries(ks.map((k) => [k.name, checkObject(k)]));
 
   // Basic status: public, for load balancers and uptime monitors.
   router.get('/health', ...guard('/health', true), (req, res) => {
@@ -159,7 +159,7 @@ export function createHealthRouter(o: HealthRouterOptions): Router {
     const streamingKpis = kpisOf(r, ['streaming', 'cache']);
     sections.streaming = { status: statusOfChecks(streamingKpis), checks: streamingKpis, body: kpiBody(streamingKpis) };
     const systemChecks = [...kpisOf(r, ['system']), ...depsOf(r, 'system')];
-    sections.system = { status: statusOfChecks(systemChecks), checks: systemChecks, body: Object.fromEntries(systemChecks.map((c) => [c.name, seedCheck(c)])) };
+    sections.system = { status: statusOfChecks(systemChecks), checks: systemChecks, body: Object.fromEntries(systemChecks.map((c) => [c.name, checkObject(c)])) };
     for (const comp of ['database', 'redis', 'integrations'] as const) {
       const ds = depsOf(r, comp);
       if (ds.length > 0 || filter === comp) {
@@ -258,7 +258,7 @@ export function createHealthRouter(o: HealthRouterOptions): Router {
           unhealthy: statuses.filter((x) => x === 'unhealthy').length,
         },
       },
-      services: Object.fromEntries(sections.map(([comp, cs], i) => [comp, { status: statuses[i], checks: Object.fromEntries(cs.map((c) => [c.name, seedCheck(c)])) }])),
+      services: Object.fromEntries(sections.map(([comp, cs], i) => [comp, { status: statuses[i], checks: Object.fromEntries(cs.map((c) => [c.name, checkObject(c)])) }])),
       performance: {
         windowSeconds: s.windowSeconds,
         firstTokenMs: latencyMs(s.timeToFirstToken),
