@@ -6,7 +6,8 @@ import { rateLimit } from '../http/rate-limit';
 import { parseAlertmanagerPayload, type AlertmanagerPayload } from './alertmanager';
 import type { ErrorSample } from './error-log';
 import { ruleToInput, type EffectiveRule } from './rules';
-import { StoreUnavailableError, type AlertCounts, type AlertQuery } from './store';
+import { HttpError, StoreUnavailableError } from '../../common/errors';
+import type { AlertCounts, AlertQuery } from './store';
 import {
   ACTIONS,
   CATEGORIES,
@@ -57,15 +58,6 @@ export interface StatsResult {
   readonly notifications: { pending: number; sent: number; dead: number } | null;
 }
 
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly extra: Record<string, unknown> = {},
-  ) {
-    super(message);
-  }
-}
 
 const MAX_IDS = 100;
 const BASE = '/api/v1/health/alerts';
@@ -176,7 +168,7 @@ export function mountAlertsApi(router: Router, guard: (path: string) => RequestH
       try {
         await fn(req, res);
       } catch (err) {
-        if (err instanceof HttpError) return send(res, err.status, { error: err.message, ...err.extra });
+        if (err instanceof HttpError) return send(res, err.statusCode, { error: err.message, ...err.extra });
         if (err instanceof StoreUnavailableError) {
           res.setHeader('Retry-After', '10');
           return send(res, 503, { error: err.message, store: core.storeInfo().kind });

@@ -1,5 +1,6 @@
 import { parseDuration } from '../config/duration';
-import { AlertConfigError, resolveRules, type EffectiveRule } from './rules';
+import { ChatpulseConfigError } from '../../common/errors';
+import { resolveRules, type EffectiveRule } from './rules';
 
 /** Webhook delivery settings (`alerts.webhook` in the config file). */
 export interface WebhookSettings {
@@ -44,12 +45,12 @@ export const WEBHOOK_DEFAULTS: Omit<WebhookSettings, 'url'> = Object.freeze({
 const KNOWN = ['evaluationInterval', 'defaults', 'rules', 'webhook', 'retention', 'notifyAlertmanager'];
 const WEBHOOK_KNOWN = ['url', 'timeout', 'rateLimit', 'retryDelay', 'maxRetryDelay', 'maxAge', 'maxQueue', 'pollInterval'];
 
-/** Validates the config file's `alerts` section (raw from HealthConfig.alertsInput). Throws AlertConfigError. */
+/** Validates the config file's `alerts` section (raw from HealthConfig.alertsInput). Throws ChatpulseConfigError. */
 export function parseAlertsSection(input: unknown): AlertsSettings {
   const errors: string[] = [];
   const err = (field: string, message: string) => errors.push(`alerts.${field}: ${message}`);
   if (input !== undefined && input !== null && (typeof input !== 'object' || Array.isArray(input))) {
-    throw new AlertConfigError(['alerts: expected a mapping with rules, evaluationInterval, webhook, …']);
+    throw ChatpulseConfigError.of('alerts', 'expected a mapping with rules, evaluationInterval, webhook, …');
   }
   const a = (input ?? {}) as Record<string, unknown>;
   for (const k of Object.keys(a)) if (!KNOWN.includes(k)) err(k, `unknown field (known: ${KNOWN.join(', ')})`);
@@ -111,9 +112,9 @@ export function parseAlertsSection(input: unknown): AlertsSettings {
   try {
     rules = resolveRules(a.rules, defaults !== false);
   } catch (e) {
-    if (e instanceof AlertConfigError) errors.push(...e.errors);
+    if (e instanceof ChatpulseConfigError) errors.push(...e.errors);
     else throw e;
   }
-  if (errors.length > 0) throw new AlertConfigError(errors);
+  if (errors.length > 0) throw ChatpulseConfigError.fromMessages(errors);
   return { rules, evaluationIntervalMs, webhook, retentionMs, notifyAlertmanager: notifyAlertmanager === true };
 }

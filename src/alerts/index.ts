@@ -17,7 +17,8 @@ import { MemoryStore } from './memory-store';
 import { Notifier } from './notifier';
 import { PostgresStore } from './postgres-store';
 import { RuleRegistry } from './rule-registry';
-import { AlertConfigError, parseRule } from './rules';
+import { ChatpulseConfigError } from '../../common/errors';
+import { parseRule } from './rules';
 import { writeRuleToFile } from './rules-file';
 import { StoreUnavailableError, type AlertQuery, type AlertStore } from './store';
 import { isCategory, isLevel, type Action, type ActiveAlertSummary, type AlertEvent, type AlertRecord, type Level } from './types';
@@ -87,7 +88,7 @@ function componentCategory(component: string) {
  * Alerting: error tracking, rule evaluation, alert lifecycle (firing → acknowledged → resolved)
  * with durable state, webhooks, and the Alertmanager receiver. See docs/alerts.md.
  *
- * Throws AlertConfigError for an invalid `alerts` section (fail fast, like the health config);
+ * Throws ChatpulseConfigError for an invalid `alerts` section (fail fast, like the health config);
  * never throws for an unreachable database: start() logs it and keeps retrying, and the API
  * answers 503 until the store is ready.
  */
@@ -144,7 +145,7 @@ class AlertingImpl implements Alerting {
         ok = false;
       }
       // Never echo the value: the URL is a secret.
-      if (!ok) throw new AlertConfigError(['CHATPULSE_ALERT_WEBHOOK_URL: expected an http or https URL']);
+      if (!ok) throw ChatpulseConfigError.of('CHATPULSE_ALERT_WEBHOOK_URL', 'expected an http or https URL');
     }
     this.store = o.databaseUrl
       ? new PostgresStore({

@@ -2,13 +2,10 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseDuration } from '../config/duration';
 
-/** Bad command-line usage: printed as one line, exit code 2. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
+import { UsageError } from '../../common/errors';
+
+/** Bad command-line usage: printed as one line, exit code 2 (common/errors.ts). */
+export { UsageError };
 
 export interface Io {
   out(line: string): void;

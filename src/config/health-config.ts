@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { DEFAULT_THRESHOLDS, KPI_KEYS, KPIS, type KpiKey, type KpiThresholds } from '../grading/kpis';
 import { parseDuration } from './duration';
+import { ChatpulseConfigError } from '../../common/errors';
 
 /** A rate limit: `limit` requests per `windowMs` per client IP, per endpoint. */
 export interface RateLimit {
@@ -78,17 +79,8 @@ export interface HealthConfigInput {
   alerts?: unknown;
 }
 
-export class HealthConfigError extends Error {
-  readonly code = 'CHATPULSE_ERR_HEALTH_CONFIG';
-  constructor(
-    /** The offending field, e.g. `thresholds.timeToFirstToken.warn` or `CHATPULSE_HEALTH_WINDOW`. */
-    readonly field: string,
-    message: string,
-  ) {
-    super(`${field}: ${message}`);
-    this.name = 'HealthConfigError';
-  }
-}
+/** The health configuration's error is the catalogue's ChatpulseConfigError; the old name stays an alias. */
+export { ChatpulseConfigError as HealthConfigError };
 
 /** Per-client limits by endpoint; probes (live, ready) are never limited. */
 export const DEFAULT_RATE_LIMITS: Readonly<Record<string, RateLimit>> = Object.freeze({
@@ -110,7 +102,7 @@ export const DEFAULT_RATE_LIMITS: Readonly<Record<string, RateLimit>> = Object.f
 type Env = Readonly<Record<string, string | undefined>>;
 
 function fail(field: string, message: string): never {
-  throw new HealthConfigError(field, message);
+  throw ChatpulseConfigError.of(field, message);
 }
 
 function duration(field: string, v: unknown, min = 0): number {
@@ -146,7 +138,7 @@ function url(field: string, v: unknown, protocols: string[]): string {
     const u = new URL(v);
     if (!protocols.includes(u.protocol)) fail(field, `expected a ${protocols.join(' or ')} URL`);
   } catch (err) {
-    if (err instanceof HealthConfigError) throw err;
+    if (err instanceof ChatpulseConfigError) throw err;
     // Never echo the value: connection strings carry passwords.
     fail(field, 'is not a valid URL');
   }
@@ -169,7 +161,7 @@ export function readConfigFile(file: string): HealthConfigInput {
     if (typeof data !== 'object' || Array.isArray(data)) fail(file, 'expected a mapping at the top level');
     return data as HealthConfigInput;
   } catch (err) {
-    if (err instanceof HealthConfigError) throw err;
+    if (err instanceof ChatpulseConfigError) throw err;
     fail(file, `not valid ${/\.json$/i.test(file) ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}`);
   }
 }
@@ -181,7 +173,7 @@ const KNOWN_FIELDS = new Set([
 
 /**
  * Resolves the health configuration: defaults (the KPI table), then the file named by
- * `CHATPULSE_HEALTH_CONFIG` or `input`, then environment variables. Throws HealthConfigError
+ * `CHATPULSE_HEALTH_CONFIG` or `input`, then environment variables. Throws ChatpulseConfigError
  * naming the field on the first invalid value. Run once at start, never per request.
  */
 export function resolveHealthConfig(input: HealthConfigInput = {}, env: Env = process.env): HealthConfig {

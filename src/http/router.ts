@@ -1,5 +1,6 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
 import type { Logger } from 'pino';
+import { badRequest, HttpError } from '../../common/errors';
 import type { CheckResult } from '../checks/types';
 import type { HealthConfig } from '../config/health-config';
 import type { KpiResult } from '../grading/grade';
@@ -29,12 +30,6 @@ export interface HealthRouterOptions {
   readonly extend?: (router: Router, guard: (path: string) => RequestHandler[]) => void;
 }
 
-export class BadRequest extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'BadRequest';
-  }
-}
 
 const SERVICES = ['database', 'redis', 'streaming', 'system', 'integrations', 'quick'] as const;
 type ServiceFilter = (typeof SERVICES)[number];
@@ -44,7 +39,7 @@ function queryEnum<T extends string>(req: Request, name: string, allowed: readon
   const v = req.query[name];
   if (v === undefined) return undefined;
   if (typeof v !== 'string' || !allowed.includes(v as T)) {
-    throw new BadRequest(`invalid query parameter ${name}=${JSON.stringify(v)}: expected one of ${allowed.join(', ')}`);
+    throw badRequest(`invalid query parameter ${name}=${JSON.stringify(v)}: expected one of ${allowed.join(', ')}`);
   }
   return v as T;
 }
@@ -58,7 +53,7 @@ function queryInt(req: Request, name: string, fallback: number, min: number, max
   if (v === undefined) return fallback;
   const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : NaN;
   if (!Number.isInteger(n) || n < min || n > max) {
-    throw new BadRequest(`invalid query parameter ${name}=${JSON.stringify(v)}: expected an integer from ${min} to ${max}`);
+    throw badRequest(`invalid query parameter ${name}=${JSON.stringify(v)}: expected an integer from ${min} to ${max}`);
   }
   return n;
 }
@@ -359,7 +354,7 @@ export function createHealthRouter(o: HealthRouterOptions): Router {
 
   router.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(err);
-    if (err instanceof BadRequest) return sendJson(res, 400, { error: err.message });
+    if (err instanceof HttpError) return sendJson(res, err.statusCode, { error: err.message, ...err.extra });
     const e = err as { status?: number; type?: string; message?: string };
     if (e.type === 'entity.too.large') return sendJson(res, 413, { error: 'request body too large' });
     if (e.type === 'entity.parse.failed') return sendJson(res, 400, { error: `malformed JSON body: ${e.message}` });

@@ -117,7 +117,7 @@ export async function createHealth(options: CreateHealthOptions = {}): Promise<H
   const alertIntervalEnv = env.CHATPULSE_ALERT_INTERVAL?.trim();
   const alertIntervalMs = alertIntervalEnv ? parseDuration(alertIntervalEnv) : undefined;
   if (alertIntervalEnv && (alertIntervalMs === undefined || alertIntervalMs < 100)) {
-    throw new HealthConfigError('CHATPULSE_ALERT_INTERVAL', `expected a duration of at least 100ms such as 30s, got ${JSON.stringify(alertIntervalEnv)}`);
+    throw HealthConfigError.of('CHATPULSE_ALERT_INTERVAL', `expected a duration of at least 100ms such as 30s, got ${JSON.stringify(alertIntervalEnv)}`);
   }
   const scheduler = new CheckScheduler(checks, { onError: (err, context) => logger.warn({ err, context }, 'health check error') });
   const service = new HealthService({
