@@ -22,6 +22,7 @@ import { parseRule } from './rules';
 import { writeRuleToFile } from './rules-file';
 import { StoreUnavailableError, type AlertQuery, type AlertStore } from './store';
 import { isCategory, isLevel, type Action, type ActiveAlertSummary, type AlertEvent, type AlertRecord, type Level } from './types';
+import { settleWithin } from '../../common/timeout';
 
 export type { AlertRecord, AlertEvent, ActiveAlertSummary } from './types';
 export type { Rule, EffectiveRule } from './rules';
@@ -232,16 +233,16 @@ class AlertingImpl implements Alerting {
     for (const u of this.unsubscribe) u();
     this.unsubscribe = [];
     const deadline = Date.now() + STOP_BOUND_MS;
-    await bounded(this.current ?? Promise.resolve(), STOP_BOUND_MS);
+    await settleWithin(this.current ?? Promise.resolve(), STOP_BOUND_MS);
     if (this.ready) {
-      await bounded(
+      await settleWithin(
         this.evaluator.flush().catch((err) => this.logger.warn({ err: (err as Error).message }, 'alerts: final error counts not saved')),
         Math.max(0, deadline - Date.now()),
       );
     }
     if (this.ready) {
       // A replica leaving cleanly stops voting at once; a crashed one's votes go stale.
-      await bounded(
+      await settleWithin(
         this.store.withdraw(this.instanceId).catch((err) => this.logger.warn({ err: (err as Error).message }, 'alerts: could not withdraw this replica\'s observations')),
         Math.max(0, deadline - Date.now()),
       );
@@ -556,10 +557,5 @@ class AlertingImpl implements Alerting {
   }
 }
 
-async function bounded(p: Promise<unknown>, ms: number): Promise<void> {
-  let t: NodeJS.Timeout | undefined;
-  await Promise.race([p.catch(() => undefined), new Promise<void>((r) => (t = setTimeout(r, ms)))]);
-  clearTimeout(t);
-}
 
 export { StoreUnavailableError };

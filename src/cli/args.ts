@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
 import { parseDuration } from '../config/duration';
 
 import { UsageError } from '../../common/errors';
+import { VERSION } from '../../common/version';
 
 /** Bad command-line usage: printed as one line, exit code 2 (common/errors.ts). */
 export { UsageError };
@@ -63,22 +62,9 @@ export function urlFlag(flag: string, value: string): URL {
   return u;
 }
 
-let cachedVersion: string | undefined;
-
-/** The package version, from the chatpulse package.json above this file (src/ or dist/src/). */
+/** The package version (common/version.ts). */
 export function packageVersion(): string {
-  if (cachedVersion !== undefined) return cachedVersion;
-  let dir = __dirname;
-  for (let i = 0; i < 6; i++) {
-    try {
-      const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'chatpulse' && typeof pkg.version === 'string') return (cachedVersion = pkg.version);
-    } catch {
-      // not here: look one level up
-    }
-    dir = path.dirname(dir);
-  }
-  return (cachedVersion = '0.0.0');
+  return VERSION;
 }
 
 /** Milliseconds as a short duration: 300000 → 5m, 1500 → 1.5s. */

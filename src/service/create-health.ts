@@ -13,7 +13,8 @@ import { createHealthRouter } from '../http/router';
 import { HealthService, type DependencyResult, type DependencySource } from './health-service';
 import { mountStatusPage } from '../ui';
 import { createLogger } from './logger';
-import { VERSION } from './version';
+import { defaultServiceName } from '../../common/service-name';
+import { VERSION } from '../../common/version';
 
 
 export interface CreateHealthOptions {
@@ -135,15 +136,16 @@ export async function createHealth(options: CreateHealthOptions = {}): Promise<H
     ...(env.CHATPULSE_ALERT_WEBHOOK_URL ? { webhookUrl: env.CHATPULSE_ALERT_WEBHOOK_URL } : {}),
     ...(alertIntervalMs !== undefined ? { evaluationIntervalMs: alertIntervalMs } : {}),
   });
+  const serviceName = options.serviceName ?? defaultServiceName(env);
   const router = createHealthRouter({
     service,
     logger,
-    serviceName: options.serviceName ?? env.OTEL_SERVICE_NAME ?? 'chatbot',
+    serviceName,
     version: VERSION,
     activeAlerts: () => alerting.activeAlerts(),
     extend: (r, guard) => {
       alerting.extendRouter(r, guard);
-      mountStatusPage(r, guard, { service, alerting, logger, serviceName: options.serviceName ?? env.OTEL_SERVICE_NAME ?? 'chatbot' });
+      mountStatusPage(r, guard, { service, alerting, logger, serviceName });
     },
   });
   service.start();

@@ -1,7 +1,11 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 
-/** Chatpulse's own version, from its package.json (found upward: the depth differs in dist/). */
+/**
+ * Chatpulse's version, from its own package.json: the one version source for the CLI, the
+ * health endpoints, the status page and the instrumentation scope. Looked up upward from this
+ * file because the depth differs between the sources and dist/.
+ */
 function findVersion(): string {
   let dir = __dirname;
   for (let i = 0; i < 6; i++) {
@@ -9,11 +13,11 @@ function findVersion(): string {
       const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
       if (pkg.name === 'chatpulse' && typeof pkg.version === 'string') return pkg.version;
     } catch {
-      // keep looking upward
+      // not here: look one level up
     }
     dir = path.dirname(dir);
   }
   return '0.0.0';
 }
 
-export const VERSION = findVersion();
+export const VERSION: string = findVersion();
