@@ -1,5 +1,5 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
-import { parseDuration } from '../config/duration';
+import { parseDuration } from '../../common/config';
 import type { HealthConfig } from '../config/health-config';
 import { bearerAuth } from '../http/auth';
 import { rateLimit } from '../http/rate-limit';

@@ -4,7 +4,7 @@ import type { RequestHandler, Router } from 'express';
 import type { Logger } from 'pino';
 import type { Recorder } from '../../instrumentation/metrics/recorder';
 import type { CheckScheduler, StatusChange } from '../checks/scheduler';
-import type { HealthConfig } from '../config/health-config';
+import { MIN_ALERT_INTERVAL_MS, type HealthConfig } from '../config/health-config';
 import type { HealthService } from '../service/health-service';
 import { toNewAlert, amTime, type AlertmanagerPayload } from './alertmanager';
 import { mountAlertsApi, type AlertsCore, type PutRuleResult, type StatsResult } from './api';
@@ -136,7 +136,7 @@ class AlertingImpl implements Alerting {
     this.now = o.now ?? Date.now;
     this.instanceId = o.instanceId ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
     this.intervalMs = o.evaluationIntervalMs ?? settings.evaluationIntervalMs ?? 30_000;
-    if (!(this.intervalMs >= 50)) throw new RangeError(`alerts: evaluation interval must be at least 50 ms, got ${this.intervalMs}`);
+    if (!(this.intervalMs >= MIN_ALERT_INTERVAL_MS)) throw new RangeError(`alerts: evaluation interval must be at least ${MIN_ALERT_INTERVAL_MS} ms, got ${this.intervalMs}`);
     this.webhook = { ...settings.webhook, ...o.webhook, url: o.webhookUrl ?? settings.webhook.url };
     if (o.webhookUrl !== undefined) {
       let ok = false;

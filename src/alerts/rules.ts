@@ -1,4 +1,4 @@
-import { parseDuration } from '../config/duration';
+import { parseDuration } from '../../common/config';
 import { KPIS, KPI_KEYS, type KpiKey } from '../grading/kpis';
 import { CATEGORIES, LEVELS, SEVERITIES, SOURCES, type Category, type Level, type Severity, type Source } from './types';
 import { ChatpulseConfigError } from '../../common/errors';

@@ -1,4 +1,4 @@
-import { parseDuration } from '../config/duration';
+import { duration, httpUrl, parseDuration, port } from '../../common/config';
 
 import { UsageError } from '../../common/errors';
 import { VERSION } from '../../common/version';
@@ -37,29 +37,29 @@ export function usageErrorOf(err: unknown): UsageError {
   }
 }
 
+/*
+ * Flags are parsed by the configuration pipeline's parsers (common/config), as the same settings
+ * are from the environment and the file; only the wording is the CLI's (`--flag: …`, exit 2).
+ */
+
 /** A duration flag: `500ms`, `5s`, `5m`, `1h`. A bare number is refused (seconds or milliseconds?). */
 export function durationFlag(flag: string, value: string, minMs: number): number {
   const ms = /[a-z]\s*$/i.test(value) ? parseDuration(value) : undefined;
   if (ms === undefined) throw new UsageError(`${flag}: expected a duration with a unit such as 500ms, 5s or 5m, got ${JSON.stringify(value)}`);
-  if (ms < minMs) throw new UsageError(`${flag}: must be at least ${minMs >= 1000 ? `${minMs / 1000}s` : `${minMs}ms`}, got ${JSON.stringify(value)}`);
+  if (!duration(minMs)(value).ok) throw new UsageError(`${flag}: must be at least ${minMs >= 1000 ? `${minMs / 1000}s` : `${minMs}ms`}, got ${JSON.stringify(value)}`);
   return ms;
 }
 
 export function portFlag(flag: string, value: string): number {
-  const n = /^\d+$/.test(value.trim()) ? Number(value) : NaN;
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`${flag}: expected a port from 0 to 65535, got ${JSON.stringify(value)}`);
-  return n;
+  const r = /^\d+$/.test(value.trim()) ? port(value) : undefined;
+  if (r === undefined || !r.ok) throw new UsageError(`${flag}: expected a port from 0 to 65535, got ${JSON.stringify(value)}`);
+  return r.value;
 }
 
 export function urlFlag(flag: string, value: string): URL {
-  let u: URL;
-  try {
-    u = new URL(value);
-  } catch {
-    throw new UsageError(`${flag}: not a valid URL: ${JSON.stringify(value)} (expected e.g. http://prometheus:9090)`);
-  }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new UsageError(`${flag}: expected an http or https URL, got ${u.protocol}`);
-  return u;
+  if (httpUrl(value).ok) return new URL(value);
+  if (!URL.canParse(value)) throw new UsageError(`${flag}: not a valid URL: ${JSON.stringify(value)} (expected e.g. http://prometheus:9090)`);
+  throw new UsageError(`${flag}: expected an http or https URL, got ${new URL(value).protocol}`);
 }
 
 /** The package version (common/version.ts). */
