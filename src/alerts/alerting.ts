@@ -10,7 +10,7 @@ import { MIN_ALERT_INTERVAL_MS, type HealthConfig } from '../config/health-confi
 import type { HealthService } from '../service/health-service';
 import { AlertCache } from './alert-cache';
 import { AlertmanagerReceiver } from './alertmanager-receiver';
-import { mountAlertsApi } from './api';
+import { mountAlertsApi } from '../http/resources/alerts';
 import type { AlertsCore } from './core';
 import { parseAlertsSection, type AlertsSettings, type WebhookSettings } from './config';
 import { ErrorLog, MAX_MESSAGE } from './error-log';
