@@ -15,6 +15,7 @@ import {
   notFound,
 } from '../../common/errors';
 import { parseAlertsSection } from '../../src/alerts/config';
+import { errorMessage } from '../../src/checks/redact';
 import { usageErrorOf } from '../../src/cli/args';
 import { resolveHealthConfig } from '../../src/config/health-config';
 import { ChatpulseConfigError as PublicConfigError, HealthConfigError, start } from '../../index';
@@ -86,5 +87,10 @@ describe('the error catalogue', () => {
     expect(e).toBeInstanceOf(UsageError);
     expect(e.code).toBe('CHATPULSE_ERR_USAGE');
     expect(e.message).toBe('unknown option --bogus');
+  });
+
+  it("check messages show a system code, never a catalogue code", () => {
+    expect(errorMessage(new TimeoutError(300))).toBe('timed out after 300 ms');
+    expect(errorMessage(Object.assign(new Error('connect failed'), { code: 'ECONNREFUSED' }))).toBe('connect failed (ECONNREFUSED)');
   });
 });
