@@ -45,8 +45,8 @@ function preloadOf(variant, refs) {
   if (variant === 'uninstrumented') return [];
   if (variant === 'chatpulse') return ['--require', path.join(ROOT, 'dist', 'instrumentation', 'register.js')];
   if (refs[variant]) return ['--require', path.join(refs[variant], 'instrumentation', 'register.js')];
-  if (variant.startsWith('mech-')) return ['--require', path.join(__dirname, 'experiments', `${variant}.js`)];
-  throw new Error(`unknown variant ${variant} (uninstrumented, chatpulse, mech-*, or a --ref NAME)`);
+  if (variant === 'floor-hook' || variant === 'bare-hook') return ['--require', path.join(__dirname, 'experiments', `${variant}.js`)];
+  throw new Error(`unknown variant ${variant} (uninstrumented, chatpulse, floor-hook, bare-hook, or a --ref NAME)`);
 }
 
 async function run(variant, opts) {

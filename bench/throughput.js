@@ -21,7 +21,7 @@
  *   npm run bench                      # builds, then runs this with the defaults
  *   node bench/throughput.js --rounds 5 --duration 5 --warmup 2 --connections 16 --json out.json
  *   node bench/throughput.js --mode sliced --rounds 6
- *   node bench/throughput.js --variants uninstrumented,chatpulse,chatpulse-noparse,mech-all --mode sliced
+ *   node bench/throughput.js --variants uninstrumented,chatpulse,floor-hook,bare-hook --mode sliced
  *   node bench/throughput.js --profile chatpulse --duration 10   # --cpu-prof one server under load
  *   node bench/throughput.js --mode sliced --variants uninstrumented,chatpulse --cpu-prof uninstrumented,chatpulse
  *
@@ -233,17 +233,8 @@ const VARIANTS = {
     env: () => ({}),
   },
   // Diagnostic variants (not run by default): which part of chatpulse costs what.
-  'chatpulse-noparse': chatpulseExperiment('chatpulse-noparse', 'sse-noparse.js'),
-  'chatpulse-fastpath': chatpulseExperiment('chatpulse-fastpath', 'sse-fastpath.js'),
-  'mech-state': mechanism('mech-state', 'mech-state.js'),
-  'mech-close': mechanism('mech-close', 'mech-close.js'),
-  'mech-wrap': mechanism('mech-wrap', 'mech-wrap.js'),
-  'mech-all': mechanism('mech-all', 'mech-all.js'),
   'bare-hook': mechanism('bare-hook', 'bare-hook.js'),
   'floor-hook': mechanism('floor-hook', 'floor-hook.js'),
-  'minimal-hook': mechanism('minimal-hook', 'minimal-hook.js'),
-  'eld-only': mechanism('eld-only', 'eld-only.js'),
-  'sdk-required': mechanism('sdk-required', 'sdk-required.js'),
   'chatpulse-hooks-only': {
     label: 'chatpulse-hooks-only',
     command: 'OTEL_METRICS_EXPORTER=none node --require ./dist/instrumentation/register.js bench/sse-server.js',

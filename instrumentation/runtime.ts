@@ -17,6 +17,7 @@ import { pgTarget } from './hooks/pg';
 import { log } from './log';
 import { ProcessSampler } from './metrics/process-metrics';
 import { Recorder } from './metrics/recorder';
+import { settleWithin } from '../common/timeout';
 
 /** A started Chatpulse instrumentation: hooks installed, readers exporting. */
 export interface Runtime {
@@ -48,23 +49,10 @@ export function currentRuntime(): Runtime | undefined {
   return (globalThis as Globals)[kRuntime];
 }
 
-/** Resolves true when `p` settled in time, false when the bound ran out first. */
+/** Resolves true when `p` settled in time, false when the bound ran out first; a failure is logged. */
 function withTimeout(p: Promise<unknown>, ms: number): Promise<boolean> {
-  return new Promise<boolean>((resolve) => {
-    const t = setTimeout(() => resolve(false), ms);
-    t.unref();
-    p.then(
-      () => {
-        clearTimeout(t);
-        resolve(true);
-      },
-      (err: unknown) => {
-        clearTimeout(t);
-        log.warn(`flush failed: ${(err as Error)?.message ?? String(err)}`);
-        resolve(true);
-      },
-    );
-  });
+  p.catch((err: unknown) => log.warn(`flush failed: ${(err as Error)?.message ?? String(err)}`));
+  return settleWithin(p, ms);
 }
 
 export interface StartOptions {

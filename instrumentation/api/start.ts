@@ -1,16 +1,11 @@
+import { ChatpulseConfigError } from '../../common/errors';
 import { describeProblem, resolveConfig, type Env, type ExporterName } from '../config/env';
 import { ChatpulseMetricProducer, type Temporality } from '../metrics/producer';
 import { ProcessSampler } from '../metrics/process-metrics';
 import { currentRuntime, globalRecorder, startRuntime, type Runtime } from '../runtime';
 import type { MetricProducer } from '@opentelemetry/sdk-metrics';
 
-export class ChatpulseConfigError extends Error {
-  readonly code = 'CHATPULSE_ERR_CONFIG';
-  constructor(readonly variables: string[], message: string) {
-    super(message);
-    this.name = 'ChatpulseConfigError';
-  }
-}
+export { ChatpulseConfigError };
 
 export interface StartOptions {
   /** Environment to read `OTEL_*` and `CHATPULSE_*` from. Default: `process.env`. */
@@ -29,7 +24,7 @@ export function start(options: StartOptions = {}): Runtime {
   const { config, problems } = resolveConfig(options.env ?? process.env);
   if (problems.length > 0) {
     throw new ChatpulseConfigError(
-      problems.map((p) => p.variable),
+      problems.map((p) => ({ field: p.variable, message: describeProblem(p) })),
       `invalid Chatpulse configuration: ${problems.map(describeProblem).join('; ')}`,
     );
   }

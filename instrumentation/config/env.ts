@@ -1,5 +1,8 @@
+import { bool, int, list, oneOf, setting, SettingsReader, envValue, text, httpUrl, type Env, type Parser, type Rejection } from '../../common/config';
 import { DEFAULT_LIMITS, type RecorderLimits } from '../metrics/recorder';
 import { STREAM_FORMATS, type StreamFormatName, type StreamSettings } from '../streams/formats/rules';
+
+export type { Env };
 
 export type ExporterName = 'prometheus' | 'otlp' | 'console';
 export type OtlpProtocol = 'http/protobuf' | 'http/json';
@@ -36,14 +39,7 @@ export interface InstrumentationConfig {
 }
 
 /** One configuration value that was rejected, with the default used instead. */
-export interface ConfigProblem {
-  readonly variable: string;
-  readonly value: string;
-  readonly reason: string;
-  readonly fallback: string;
-}
-
-export type Env = Readonly<Record<string, string | undefined>>;
+export type ConfigProblem = Rejection;
 
 /**
  * Control events that frameworks send around the model's answer, by SSE event name or by a JSON
@@ -67,77 +63,48 @@ export const DEFAULT_IGNORED: readonly string[] = Object.freeze([
   'thread.message.completed', 'thread.run.completed',
 ]);
 
-/** Audio events by name. */
-const DEFAULT_AUDIO = ['audio'];
-
 /** A JSON field path (`choices.0.delta.content`): dot-separated names or indexes. */
-const FIELD_PATH = /^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/;
+const fieldPath: Parser<string[]> = (raw) =>
+  typeof raw === 'string' && /^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/.test(raw.trim())
+    ? { ok: true, value: raw.trim().split('.') }
+    : { ok: false, reason: 'expected a dot-separated JSON field path such as choices.0.delta.content' };
 
-/** Reads variables one at a time, recording every rejected value with the default it fell back to. */
-class EnvReader {
-  readonly problems: ConfigProblem[] = [];
-  constructor(private readonly env: Env) {}
-
-  raw(name: string): string | undefined {
-    const v = this.env[name];
-    if (v === undefined) return undefined;
-    const t = v.trim();
-    return t === '' ? undefined : t;
-  }
-
-  reject(variable: string, value: string, reason: string, fallback: unknown): void {
-    this.problems.push({ variable, value, reason, fallback: String(fallback) });
-  }
-
-  bool(name: string, fallback: boolean): boolean {
-    const v = this.raw(name);
-    if (v === undefined) return fallback;
-    const l = v.toLowerCase();
-    if (l === 'true' || l === '1') return true;
-    if (l === 'false' || l === '0') return false;
-    this.reject(name, v, 'expected true or false', fallback);
-    return fallback;
-  }
-
-  int(name: string, fallback: number, min: number, max: number): number {
-    const v = this.raw(name);
-    if (v === undefined) return fallback;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min || n > max) {
-      this.reject(name, v, `expected an integer from ${min} to ${max}`, fallback);
-      return fallback;
-    }
-    return n;
-  }
-
-  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
-    const v = this.raw(name);
-    if (v === undefined) return fallback;
-    const l = v.toLowerCase() as T;
-    if (allowed.includes(l)) return l;
-    this.reject(name, v, `expected one of ${allowed.join(', ')}`, fallback);
-    return fallback;
-  }
-
-  list(name: string, fallback: readonly string[]): string[] {
-    const v = this.env[name];
-    if (v === undefined) return [...fallback];
-    return v
-      .split(',')
-      .map((s) => s.trim())
-      .filter((s) => s !== '');
-  }
-
-  url(name: string, value: string): boolean {
-    try {
-      const u = new URL(value);
-      if (u.protocol === 'http:' || u.protocol === 'https:') return true;
-    } catch {
-      // fall through
-    }
-    return false;
-  }
-}
+/**
+ * The instrumentation's plain settings, each described once (common/config). The zero-code hook
+ * resolves them in fall-back mode; `start()` turns the rejections into a ChatpulseConfigError.
+ * A new variable is one more line here and one more field where the config is assembled below.
+ */
+export const INSTRUMENTATION_SETTINGS = Object.freeze({
+  disabled: setting({ key: 'disabled', env: 'OTEL_SDK_DISABLED', parse: bool, default: false }),
+  prometheusHost: setting({ key: 'prometheus.host', env: 'OTEL_EXPORTER_PROMETHEUS_HOST', parse: text, default: 'localhost' }),
+  prometheusPort: setting({ key: 'prometheus.port', env: 'OTEL_EXPORTER_PROMETHEUS_PORT', parse: int(0, 65535), default: 9464 }),
+  temporality: setting({
+    key: 'otlp.temporality',
+    env: 'OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE',
+    parse: oneOf(['cumulative', 'delta', 'lowmemory'] as const),
+    default: 'cumulative' as TemporalityPreference,
+  }),
+  exportIntervalMillis: setting({ key: 'exportIntervalMillis', env: 'OTEL_METRIC_EXPORT_INTERVAL', parse: int(100, 86_400_000), default: 60_000 }),
+  exportTimeoutMillis: setting({ key: 'exportTimeoutMillis', env: 'OTEL_METRIC_EXPORT_TIMEOUT', parse: int(1, 600_000), default: 30_000 }),
+  sseAudio: setting({ key: 'sse.audio', env: 'CHATPULSE_SSE_AUDIO_EVENTS', parse: list, default: ['audio'], blankIsValue: true }),
+  sseError: setting({ key: 'sse.error', env: 'CHATPULSE_SSE_ERROR_EVENTS', parse: list, default: ['error'], blankIsValue: true }),
+  sseIgnored: setting({
+    key: 'sse.ignored',
+    env: 'CHATPULSE_SSE_IGNORE_EVENTS',
+    parse: list,
+    default: [...DEFAULT_IGNORED],
+    blankIsValue: true,
+  }),
+  streamFormat: setting({ key: 'sse.format', env: 'CHATPULSE_STREAM_FORMAT', parse: oneOf(STREAM_FORMATS), default: 'auto' as StreamFormatName }),
+  sseTokenEvents: setting({ key: 'sse.tokenEvents', env: 'CHATPULSE_SSE_TOKEN_EVENTS', parse: list, default: [] as string[] }),
+  tokenField: setting({ key: 'sse.tokenField', env: 'CHATPULSE_TOKEN_FIELD', parse: fieldPath, default: [] as string[], defaultText: 'the detected format' }),
+  maxRoutes: setting({ key: 'limits.maxRoutes', env: 'CHATPULSE_MAX_ROUTES', parse: int(1, 10_000), default: DEFAULT_LIMITS.maxRoutes }),
+  maxSeries: setting({ key: 'limits.maxSeriesPerMetric', env: 'CHATPULSE_MAX_SERIES', parse: int(10, 100_000), default: DEFAULT_LIMITS.maxSeriesPerMetric }),
+  shutdownTimeoutMillis: setting({ key: 'shutdownTimeoutMillis', env: 'CHATPULSE_SHUTDOWN_TIMEOUT', parse: int(0, 60_000), default: 3_000 }),
+  hookHttp: setting({ key: 'hooks.http', env: 'CHATPULSE_INSTRUMENT_HTTP', parse: bool, default: true }),
+  hookIoredis: setting({ key: 'hooks.ioredis', env: 'CHATPULSE_INSTRUMENT_IOREDIS', parse: bool, default: true }),
+  hookPg: setting({ key: 'hooks.pg', env: 'CHATPULSE_INSTRUMENT_PG', parse: bool, default: true }),
+});
 
 /** `OTEL_EXPORTER_OTLP_HEADERS`: comma-separated `key=value`, values percent-encoded. */
 export function parseOtlpHeaders(value: string): Record<string, string> | string {
@@ -156,9 +123,9 @@ export function parseOtlpHeaders(value: string): Record<string, string> | string
   return out;
 }
 
-function parseCachePrefixes(r: EnvReader): CachePrefix[] {
+function parseCachePrefixes(r: SettingsReader, env: Env): CachePrefix[] {
   const fallback = 'kb=kb:,tts=tts:';
-  const v = r.raw('CHATPULSE_CACHE_PREFIXES') ?? fallback;
+  const v = envValue(env, 'CHATPULSE_CACHE_PREFIXES') ?? fallback;
   const out: CachePrefix[] = [];
   for (const part of v.split(',')) {
     const p = part.trim();
@@ -177,36 +144,28 @@ function parseCachePrefixes(r: EnvReader): CachePrefix[] {
   return out.sort((a, b) => b.prefix.length - a.prefix.length);
 }
 
-function tokenField(r: EnvReader): string[] {
-  const v = r.raw('CHATPULSE_TOKEN_FIELD');
-  if (v === undefined) return [];
-  if (!FIELD_PATH.test(v)) {
-    r.reject('CHATPULSE_TOKEN_FIELD', v, 'expected a dot-separated JSON field path such as choices.0.delta.content', 'the detected format');
-    return [];
-  }
-  return v.split('.');
-}
+const isHttpUrl = (v: string): boolean => httpUrl(v).ok;
 
-function otlpUrl(r: EnvReader): string {
+function otlpUrl(r: SettingsReader, env: Env): string {
   const fallback = 'http://localhost:4318/v1/metrics';
-  const base = r.raw('OTEL_EXPORTER_OTLP_ENDPOINT');
+  const base = envValue(env, 'OTEL_EXPORTER_OTLP_ENDPOINT');
   let generic = fallback;
   if (base !== undefined) {
-    if (r.url('OTEL_EXPORTER_OTLP_ENDPOINT', base)) generic = base.replace(/\/+$/, '') + '/v1/metrics';
+    if (isHttpUrl(base)) generic = base.replace(/\/+$/, '') + '/v1/metrics';
     else r.reject('OTEL_EXPORTER_OTLP_ENDPOINT', base, 'expected an http(s) URL', 'http://localhost:4318');
   }
-  const specific = r.raw('OTEL_EXPORTER_OTLP_METRICS_ENDPOINT');
+  const specific = envValue(env, 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT');
   if (specific !== undefined) {
-    if (r.url('OTEL_EXPORTER_OTLP_METRICS_ENDPOINT', specific)) return specific;
+    if (isHttpUrl(specific)) return specific;
     // The fallback named is the one actually used: the generic endpoint when it is valid.
     r.reject('OTEL_EXPORTER_OTLP_METRICS_ENDPOINT', specific, 'expected an http(s) URL', generic);
   }
   return generic;
 }
 
-function exporters(r: EnvReader): ExporterName[] {
+function exporters(r: SettingsReader, env: Env): ExporterName[] {
   const name = 'OTEL_METRICS_EXPORTER';
-  const v = r.raw(name);
+  const v = envValue(env, name);
   // Chatpulse's embedded default is a Prometheus scrape endpoint, so a bare start shows metrics.
   if (v === undefined) return ['prometheus'];
   const out = new Set<ExporterName>();
@@ -224,68 +183,52 @@ function exporters(r: EnvReader): ExporterName[] {
  * the programmatic API turns problems into an error naming the variable.
  */
 export function resolveConfig(env: Env): { config: InstrumentationConfig; problems: ConfigProblem[] } {
-  const r = new EnvReader(env);
-  const disabled = r.bool('OTEL_SDK_DISABLED', false);
-  const headersRaw = r.raw('OTEL_EXPORTER_OTLP_METRICS_HEADERS') ?? r.raw('OTEL_EXPORTER_OTLP_HEADERS');
+  const r = new SettingsReader('fallback', env);
+  const s = r.readAll(INSTRUMENTATION_SETTINGS);
+  const headersRaw = envValue(env, 'OTEL_EXPORTER_OTLP_METRICS_HEADERS') ?? envValue(env, 'OTEL_EXPORTER_OTLP_HEADERS');
   let headers: Record<string, string> = {};
   if (headersRaw !== undefined) {
     const parsed = parseOtlpHeaders(headersRaw);
-    const which = r.raw('OTEL_EXPORTER_OTLP_METRICS_HEADERS') !== undefined ? 'OTEL_EXPORTER_OTLP_METRICS_HEADERS' : 'OTEL_EXPORTER_OTLP_HEADERS';
-    if (typeof parsed === 'string') r.reject(which, '(redacted)', parsed, 'no headers');
+    const which = envValue(env, 'OTEL_EXPORTER_OTLP_METRICS_HEADERS') !== undefined ? 'OTEL_EXPORTER_OTLP_METRICS_HEADERS' : 'OTEL_EXPORTER_OTLP_HEADERS';
+    if (typeof parsed === 'string') r.reject(which, headersRaw, parsed, 'no headers', true);
     else headers = parsed;
   }
-  const metricsOr = <T>(suffix: string, read: (name: string) => T): T =>
-    r.raw(`OTEL_EXPORTER_OTLP_METRICS_${suffix}`) !== undefined
-      ? read(`OTEL_EXPORTER_OTLP_METRICS_${suffix}`)
-      : read(`OTEL_EXPORTER_OTLP_${suffix}`);
-  let protocol = metricsOr('PROTOCOL', (n) => r.oneOf(n, ['http/protobuf', 'http/json', 'grpc'] as const, 'http/protobuf'));
+  // OTEL_EXPORTER_OTLP_METRICS_<X> wins over OTEL_EXPORTER_OTLP_<X>, and a problem names the one that was read.
+  const otlpVar = (suffix: string): string =>
+    envValue(env, `OTEL_EXPORTER_OTLP_METRICS_${suffix}`) !== undefined ? `OTEL_EXPORTER_OTLP_METRICS_${suffix}` : `OTEL_EXPORTER_OTLP_${suffix}`;
+  let protocol = r.read(setting({ key: 'otlp.protocol', env: otlpVar('PROTOCOL'), parse: oneOf(['http/protobuf', 'http/json', 'grpc'] as const), default: 'http/protobuf' as const }));
   if (protocol === 'grpc') {
-    r.reject(r.raw('OTEL_EXPORTER_OTLP_METRICS_PROTOCOL') !== undefined ? 'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL' : 'OTEL_EXPORTER_OTLP_PROTOCOL', 'grpc', 'gRPC is not supported; use an OTLP/HTTP endpoint (port 4318)', 'http/protobuf');
+    r.reject(otlpVar('PROTOCOL'), 'grpc', 'gRPC is not supported; use an OTLP/HTTP endpoint (port 4318)', 'http/protobuf');
     protocol = 'http/protobuf';
   }
   const config: InstrumentationConfig = {
-    disabled,
-    exporters: exporters(r),
-    prometheus: {
-      host: r.raw('OTEL_EXPORTER_PROMETHEUS_HOST') ?? 'localhost',
-      port: r.int('OTEL_EXPORTER_PROMETHEUS_PORT', 9464, 0, 65535),
-    },
+    disabled: s.disabled,
+    exporters: exporters(r, env),
+    prometheus: { host: s.prometheusHost, port: s.prometheusPort },
     otlp: {
-      url: otlpUrl(r),
+      url: otlpUrl(r, env),
       headers: Object.freeze(headers),
       protocol,
-      timeoutMillis: metricsOr('TIMEOUT', (n) => r.int(n, 10_000, 1, 600_000)),
-      compression: metricsOr('COMPRESSION', (n) => r.oneOf(n, ['gzip', 'none'] as const, 'none')),
-      temporality: r.oneOf(
-        'OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE',
-        ['cumulative', 'delta', 'lowmemory'] as const,
-        'cumulative',
-      ),
+      timeoutMillis: r.read(setting({ key: 'otlp.timeoutMillis', env: otlpVar('TIMEOUT'), parse: int(1, 600_000), default: 10_000 })),
+      compression: r.read(setting({ key: 'otlp.compression', env: otlpVar('COMPRESSION'), parse: oneOf(['gzip', 'none'] as const), default: 'none' as const })),
+      temporality: s.temporality,
     },
-    exportIntervalMillis: r.int('OTEL_METRIC_EXPORT_INTERVAL', 60_000, 100, 86_400_000),
-    exportTimeoutMillis: r.int('OTEL_METRIC_EXPORT_TIMEOUT', 30_000, 1, 600_000),
+    exportIntervalMillis: s.exportIntervalMillis,
+    exportTimeoutMillis: s.exportTimeoutMillis,
     sse: {
-      audio: new Set(r.list('CHATPULSE_SSE_AUDIO_EVENTS', DEFAULT_AUDIO)),
-      error: new Set(r.list('CHATPULSE_SSE_ERROR_EVENTS', ['error'])),
-      ignored: new Set(r.list('CHATPULSE_SSE_IGNORE_EVENTS', DEFAULT_IGNORED)),
-      format: r.oneOf<StreamFormatName>('CHATPULSE_STREAM_FORMAT', STREAM_FORMATS, 'auto'),
-      tokenEvents: new Set(r.list('CHATPULSE_SSE_TOKEN_EVENTS', [])),
-      tokenField: tokenField(r),
+      audio: new Set(s.sseAudio),
+      error: new Set(s.sseError),
+      ignored: new Set(s.sseIgnored),
+      format: s.streamFormat,
+      tokenEvents: new Set(s.sseTokenEvents),
+      tokenField: s.tokenField,
     },
-    cachePrefixes: Object.freeze(parseCachePrefixes(r)),
-    limits: Object.freeze({
-      maxRoutes: r.int('CHATPULSE_MAX_ROUTES', DEFAULT_LIMITS.maxRoutes, 1, 10_000),
-      maxSeriesPerMetric: r.int('CHATPULSE_MAX_SERIES', DEFAULT_LIMITS.maxSeriesPerMetric, 10, 100_000),
-      maxCaches: DEFAULT_LIMITS.maxCaches,
-    }),
-    shutdownTimeoutMillis: r.int('CHATPULSE_SHUTDOWN_TIMEOUT', 3_000, 0, 60_000),
-    hooks: Object.freeze({
-      http: r.bool('CHATPULSE_INSTRUMENT_HTTP', true),
-      ioredis: r.bool('CHATPULSE_INSTRUMENT_IOREDIS', true),
-      pg: r.bool('CHATPULSE_INSTRUMENT_PG', true),
-    }),
+    cachePrefixes: Object.freeze(parseCachePrefixes(r, env)),
+    limits: Object.freeze({ maxRoutes: s.maxRoutes, maxSeriesPerMetric: s.maxSeries, maxCaches: DEFAULT_LIMITS.maxCaches }),
+    shutdownTimeoutMillis: s.shutdownTimeoutMillis,
+    hooks: Object.freeze({ http: s.hookHttp, ioredis: s.hookIoredis, pg: s.hookPg }),
   };
-  return { config: deepFreeze(config), problems: r.problems };
+  return { config: deepFreeze(config), problems: r.rejections };
 }
 
 function rejectMutation(): never {

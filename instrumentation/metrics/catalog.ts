@@ -30,7 +30,7 @@ export const TOKEN_BUCKETS: readonly number[] = Object.freeze([
   1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864,
 ]);
 
-/** KPI thresholds that must be exact bucket edges (seed 004). */
+/** KPI thresholds that must be exact bucket edges (src/grading/kpi-table.ts). */
 export const KPI_THRESHOLDS_SECONDS: readonly number[] = Object.freeze([0.5, 1, 1.5, 2, 3, 5, 8]);
 
 export const ATTR = Object.freeze({

@@ -13,10 +13,11 @@ import { ATTR, METRICS, type MetricDefinition } from './catalog';
 import type { HistogramCell } from './histogram';
 import type { ProcessSampler } from './process-metrics';
 import type { Recorder, Series, SeriesSet } from './recorder';
+import { VERSION } from '../../common/version';
 
 export type Temporality = 'cumulative' | 'delta';
 
-const SCOPE = Object.freeze({ name: 'chatpulse', version: '0.1.0' });
+const SCOPE = Object.freeze({ name: 'chatpulse', version: VERSION });
 const EMPTY_RESOURCE = resourceFromAttributes({});
 
 function hrTime(ms: number): HrTime {

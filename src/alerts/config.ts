@@ -1,5 +1,7 @@
-import { parseDuration } from '../config/duration';
-import { AlertConfigError, resolveRules, type EffectiveRule } from './rules';
+import { duration as durationParser, httpUrl, int as intParser, SettingsReader } from '../../common/config';
+import { MIN_ALERT_INTERVAL_MS } from '../config/health-config';
+import { ChatpulseConfigError } from '../../common/errors';
+import { resolveRules, type EffectiveRule } from './rules';
 
 /** Webhook delivery settings (`alerts.webhook` in the config file). */
 export interface WebhookSettings {
@@ -44,33 +46,21 @@ export const WEBHOOK_DEFAULTS: Omit<WebhookSettings, 'url'> = Object.freeze({
 const KNOWN = ['evaluationInterval', 'defaults', 'rules', 'webhook', 'retention', 'notifyAlertmanager'];
 const WEBHOOK_KNOWN = ['url', 'timeout', 'rateLimit', 'retryDelay', 'maxRetryDelay', 'maxAge', 'maxQueue', 'pollInterval'];
 
-/** Validates the config file's `alerts` section (raw from HealthConfig.alertsInput). Throws AlertConfigError. */
+/** Validates the config file's `alerts` section (raw from HealthConfig.alertsInput). Throws ChatpulseConfigError. */
 export function parseAlertsSection(input: unknown): AlertsSettings {
-  const errors: string[] = [];
-  const err = (field: string, message: string) => errors.push(`alerts.${field}: ${message}`);
+  // Every problem of the section is collected, then thrown together (each naming its field).
+  const reader = new SettingsReader('all');
+  const err = (field: string, message: string) => reader.problems.push({ field: `alerts.${field}`, message });
   if (input !== undefined && input !== null && (typeof input !== 'object' || Array.isArray(input))) {
-    throw new AlertConfigError(['alerts: expected a mapping with rules, evaluationInterval, webhook, …']);
+    throw ChatpulseConfigError.of('alerts', 'expected a mapping with rules, evaluationInterval, webhook, …');
   }
   const a = (input ?? {}) as Record<string, unknown>;
   for (const k of Object.keys(a)) if (!KNOWN.includes(k)) err(k, `unknown field (known: ${KNOWN.join(', ')})`);
-  const duration = (field: string, v: unknown, min: number, fallback: number): number => {
-    if (v === undefined) return fallback;
-    const ms = parseDuration(v);
-    if (ms === undefined || ms < min) {
-      err(field, `expected a duration such as 500ms, 30s or 5m (at least ${min} ms), got ${JSON.stringify(v)}`);
-      return fallback;
-    }
-    return ms;
-  };
-  const int = (field: string, v: unknown, min: number, max: number, fallback: number): number => {
-    if (v === undefined) return fallback;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-      err(field, `expected an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
-      return fallback;
-    }
-    return v;
-  };
-  const evaluationIntervalMs = a.evaluationInterval === undefined ? undefined : duration('evaluationInterval', a.evaluationInterval, 100, 30_000);
+  const duration = (field: string, v: unknown, min: number, fallback: number): number =>
+    v === undefined ? fallback : reader.value(`alerts.${field}`, v, durationParser(min), fallback);
+  const int = (field: string, v: unknown, min: number, max: number, fallback: number): number =>
+    v === undefined ? fallback : reader.value(`alerts.${field}`, v, (raw) => (typeof raw === 'number' ? intParser(min, max)(raw) : { ok: false, reason: `expected an integer from ${min} to ${max}` }), fallback);
+  const evaluationIntervalMs = a.evaluationInterval === undefined ? undefined : duration('evaluationInterval', a.evaluationInterval, MIN_ALERT_INTERVAL_MS, 30_000);
   const defaults = a.defaults ?? true;
   if (typeof defaults !== 'boolean') err('defaults', 'expected true or false');
   const notifyAlertmanager = a.notifyAlertmanager ?? false;
@@ -82,13 +72,8 @@ export function parseAlertsSection(input: unknown): AlertsSettings {
   else for (const k of Object.keys(w)) if (!WEBHOOK_KNOWN.includes(k)) err(`webhook.${k}`, `unknown field (known: ${WEBHOOK_KNOWN.join(', ')})`);
   let url: string | undefined;
   if (w.url !== undefined) {
-    try {
-      const u = new URL(String(w.url));
-      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('protocol');
-      url = u.toString();
-    } catch {
-      err('webhook.url', 'expected an http or https URL');
-    }
+    const u = reader.value('alerts.webhook.url', String(w.url), httpUrl, undefined);
+    url = u === undefined ? undefined : new URL(u).toString();
   }
   let rateLimit = WEBHOOK_DEFAULTS.rateLimit;
   if (w.rateLimit !== undefined) {
@@ -111,9 +96,9 @@ export function parseAlertsSection(input: unknown): AlertsSettings {
   try {
     rules = resolveRules(a.rules, defaults !== false);
   } catch (e) {
-    if (e instanceof AlertConfigError) errors.push(...e.errors);
+    if (e instanceof ChatpulseConfigError) reader.problems.push(...e.problems);
     else throw e;
   }
-  if (errors.length > 0) throw new AlertConfigError(errors);
+  reader.done();
   return { rules, evaluationIntervalMs, webhook, retentionMs, notifyAlertmanager: notifyAlertmanager === true };
 }

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { WebhookSettings } from './config';
 import type { AlertStore, Notification } from './store';
+import { settleWithin } from '../../common/timeout';
 
 /**
  * Delivers queued notifications to a Slack-compatible webhook, off the evaluation path.
@@ -206,20 +207,14 @@ export class Notifier {
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;
     this.deadline = this.clock() + boundMs;
-    let timer: NodeJS.Timeout | undefined;
-    const bound = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, boundMs);
-      timer.unref();
-    });
     const flush = (async () => {
       await this.idle();
       await this.drain();
     })();
-    await Promise.race([flush, bound]);
-    clearTimeout(timer);
+    await settleWithin(flush, boundMs);
     this.deadline = -Infinity;
     for (const c of this.inFlight) c.abort(new Error('shutting down'));
-    await Promise.race([flush.catch(() => undefined), new Promise((r) => setTimeout(r, 1000).unref())]);
+    await settleWithin(flush, 1000);
   }
 }
 

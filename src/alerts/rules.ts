@@ -1,9 +1,10 @@
-import { parseDuration } from '../config/duration';
+import { parseDuration } from '../../common/config';
 import { KPIS, KPI_KEYS, type KpiKey } from '../grading/kpis';
 import { CATEGORIES, LEVELS, SEVERITIES, SOURCES, type Category, type Level, type Severity, type Source } from './types';
+import { ChatpulseConfigError } from '../../common/errors';
 
 /**
- * Alert rules: their schema, the defaults (seed 000's five, the required/optional dependency
+ * Alert rules: their schema, the defaults (the five built-in rules, the required/optional dependency
  * rules, and every health KPI at warn and at fail), and validation whose errors name the field
  * (`alerts.rules[3].threshold: expected a positive number`).
  *
@@ -75,14 +76,11 @@ export interface EffectiveRule {
   readonly updatedBy?: string;
 }
 
-/** Thrown for an invalid `alerts` section; lists every problem, each naming its field. */
-export class AlertConfigError extends Error {
-  readonly code = 'CHATPULSE_ERR_ALERTS_CONFIG';
-  constructor(readonly errors: readonly string[]) {
-    super(errors.join('; '));
-    this.name = 'AlertConfigError';
-  }
-}
+/**
+ * An invalid `alerts` section throws the catalogue's ChatpulseConfigError listing every problem
+ * (`errors`), each naming its field; the old name stays an alias.
+ */
+export { ChatpulseConfigError as AlertConfigError };
 
 /** Category of each KPI's alerts: where an on-call engineer would look first. */
 export const KPI_CATEGORY: Readonly<Record<KpiKey, Category>> = Object.freeze({
@@ -101,7 +99,7 @@ export const KPI_CATEGORY: Readonly<Record<KpiKey, Category>> = Object.freeze({
 
 const MIN = 60_000;
 
-/** Seed 000's default rules, the dependency rules, then every KPI at warn and at fail. */
+/** The five built-in rules, the dependency rules, then every KPI at warn and at fail. */
 export function defaultRules(): Rule[] {
   const rules: Rule[] = [
     {
@@ -404,13 +402,13 @@ export interface RuleSet {
 /**
  * Merges `alerts.rules` over the defaults: an entry whose id is a default's overrides that rule
  * (omitted fields keep the default's values); a new id adds a rule (every field needed);
- * `alerts.defaults: false` drops the defaults. Throws AlertConfigError listing every problem.
+ * `alerts.defaults: false` drops the defaults. Throws ChatpulseConfigError listing every problem.
  */
 export function resolveRules(rulesInput: unknown, includeDefaults: boolean, at = 'alerts.rules'): EffectiveRule[] {
   const defaults = includeDefaults ? defaultRules() : [];
   const byId = new Map<string, EffectiveRule>(defaults.map((r) => [r.id, { rule: r, source: 'default' as const }]));
   if (rulesInput === undefined || rulesInput === null) return [...byId.values()];
-  if (!Array.isArray(rulesInput)) throw new AlertConfigError([`${at}: expected a list of rules`]);
+  if (!Array.isArray(rulesInput)) throw ChatpulseConfigError.of(at, 'expected a list of rules');
   const errors: string[] = [];
   const seen = new Set<string>();
   rulesInput.forEach((entry, i) => {
@@ -427,7 +425,7 @@ export function resolveRules(rulesInput: unknown, includeDefaults: boolean, at =
     errors.push(...e);
     if (rule !== undefined) byId.set(rule.id, { rule, source: 'file' });
   });
-  if (errors.length > 0) throw new AlertConfigError(errors);
+  if (errors.length > 0) throw ChatpulseConfigError.fromMessages(errors);
   return [...byId.values()];
 }
 

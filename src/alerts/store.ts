@@ -108,13 +108,8 @@ export interface RuleOverride {
   readonly updatedBy: string;
 }
 
-/** The store could not be reached or failed: the API answers 503, evaluation logs and goes on. */
-export class StoreUnavailableError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'StoreUnavailableError';
-  }
-}
+/** The store could not be reached or failed: the API answers 503, evaluation logs and goes on (common/errors.ts). */
+export { StoreUnavailableError } from '../../common/errors';
 
 export function emptyCounts(): AlertCounts {
   return { total: 0, bySeverity: { critical: 0, warning: 0, info: 0 }, byCategory: {}, byStatus: { firing: 0, acknowledged: 0, resolved: 0 } };

@@ -3,7 +3,7 @@
  * statuses, and the alert record every store, the API and the webhook share.
  */
 
-/** Seed 000's categories plus the chatbot's own (`llm`, `tts`, `network`, `validation`). */
+/** The generic categories plus the chatbot's own (`llm`, `tts`, `network`, `validation`). */
 export const CATEGORIES = Object.freeze([
   'system',
   'database',
@@ -16,7 +16,7 @@ export const CATEGORIES = Object.freeze([
 ] as const);
 export type Category = (typeof CATEGORIES)[number];
 
-/** Seed 000's error levels. */
+/** Error levels, least to most severe. */
 export const LEVELS = Object.freeze(['warning', 'error', 'critical'] as const);
 export type Level = (typeof LEVELS)[number];
 

@@ -4,13 +4,10 @@
  * never surface as an unhandled rejection.
  */
 
-/** The error a run's signal carries when its time is up; its message is what results show. */
-export class TimeoutError extends Error {
-  override readonly name = 'TimeoutError';
-  constructor(readonly timeoutMs: number) {
-    super(`timed out after ${timeoutMs} ms`);
-  }
-}
+import { TimeoutError } from '../../common/errors';
+
+/** The error a run's signal carries when its time is up (common/errors.ts). */
+export { TimeoutError };
 
 const noop = (): void => {};
 

@@ -1,4 +1,4 @@
-/** Human-readable values for `display` and `threshold`, in the style of seed 004 (`450ms`, `≤5%`). */
+/** Human-readable values for `display` and `threshold`, in the style of the endpoints' check objects (`450ms`, `≤5%`). */
 
 export function ms(value: number): string {
   return `${value < 10 ? Math.round(value * 10) / 10 : Math.round(value)}ms`;

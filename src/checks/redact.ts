@@ -2,6 +2,7 @@
  * Keeps credentials out of check results. Health responses are often public or logged, so every
  * target URL and every error message passes through here before it reaches `message` or `details`.
  */
+import { ChatpulseError } from '../../common/errors';
 
 const MASK = '***';
 /** Query parameter names that carry secrets (`api_key`, `access_token`, `X-Amz-Signature`, …). */
@@ -103,7 +104,9 @@ export function errorMessage(err: unknown, secrets: readonly string[] = []): str
       text = [...new Set(err.errors.map((e) => errorMessage(e)))].join('; ');
     }
     if (text === '') text = err.name;
-    const code = (err as { code?: unknown }).code;
+    // A system or driver code (ECONNREFUSED, 57P01) says what the message may not; Chatpulse's own
+    // errors (common/errors.ts) are written to be read as they are.
+    const code = err instanceof ChatpulseError ? undefined : (err as { code?: unknown }).code;
     if (typeof code === 'string' && !text.includes(code)) text = `${text} (${code})`;
     const cause = (err as { cause?: unknown }).cause;
     if (cause instanceof Error && cause.message !== '' && !text.includes(cause.message)) {

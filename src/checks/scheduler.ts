@@ -2,6 +2,7 @@ import { TimeoutError, abortReason } from './abort';
 import { round } from './format';
 import { errorMessage } from './redact';
 import type { CheckResult, CheckStatus, DependencyCheck } from './types';
+import { settleWithin } from '../../common/timeout';
 
 /** Passed to `onChange` listeners whenever a check's status changes. */
 export interface StatusChange {
@@ -343,14 +344,5 @@ function validated(partial: unknown): Partial<CheckResult> & { status: CheckStat
 
 /** Waits for all of `work`, but no longer than `ms`. */
 async function bounded(work: Promise<unknown>[], ms: number): Promise<void> {
-  if (work.length === 0) return;
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    Promise.allSettled(work),
-    new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, ms);
-      timer.unref();
-    }),
-  ]);
-  clearTimeout(timer);
+  if (work.length > 0) await settleWithin(Promise.allSettled(work), ms);
 }

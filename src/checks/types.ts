@@ -1,4 +1,4 @@
-/** pass / warn / fail, as in the IETF health-check draft and seed 004's check objects. */
+/** pass / warn / fail, as in the IETF health-check draft and the endpoints' check objects. */
 export type CheckStatus = 'pass' | 'warn' | 'fail';
 
 /** One graded check: a KPI or a dependency. */
@@ -14,7 +14,7 @@ export interface CheckResult {
   readonly value?: number;
   /** Unit of `value` (`s`, `ms`, `ratio`, `count`, `bytes`). */
   readonly unit?: string;
-  /** Human-readable value and threshold, as seed 004 shows them (`450ms`, `≤1000ms`). */
+  /** Human-readable value and threshold, as the endpoints show them (`450ms`, `≤1000ms`). */
   readonly display?: string;
   readonly threshold?: string;
   /** Why the status is what it is, for anything but a plain pass. */

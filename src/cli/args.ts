@@ -1,14 +1,10 @@
-import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
-import { parseDuration } from '../config/duration';
+import { duration, httpUrl, parseDuration, port } from '../../common/config';
 
-/** Bad command-line usage: printed as one line, exit code 2. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
+import { UsageError } from '../../common/errors';
+import { VERSION } from '../../common/version';
+
+/** Bad command-line usage: printed as one line, exit code 2 (common/errors.ts). */
+export { UsageError };
 
 export interface Io {
   out(line: string): void;
@@ -41,47 +37,34 @@ export function usageErrorOf(err: unknown): UsageError {
   }
 }
 
+/*
+ * Flags are parsed by the configuration pipeline's parsers (common/config), as the same settings
+ * are from the environment and the file; only the wording is the CLI's (`--flag: …`, exit 2).
+ */
+
 /** A duration flag: `500ms`, `5s`, `5m`, `1h`. A bare number is refused (seconds or milliseconds?). */
 export function durationFlag(flag: string, value: string, minMs: number): number {
   const ms = /[a-z]\s*$/i.test(value) ? parseDuration(value) : undefined;
   if (ms === undefined) throw new UsageError(`${flag}: expected a duration with a unit such as 500ms, 5s or 5m, got ${JSON.stringify(value)}`);
-  if (ms < minMs) throw new UsageError(`${flag}: must be at least ${minMs >= 1000 ? `${minMs / 1000}s` : `${minMs}ms`}, got ${JSON.stringify(value)}`);
+  if (!duration(minMs)(value).ok) throw new UsageError(`${flag}: must be at least ${minMs >= 1000 ? `${minMs / 1000}s` : `${minMs}ms`}, got ${JSON.stringify(value)}`);
   return ms;
 }
 
 export function portFlag(flag: string, value: string): number {
-  const n = /^\d+$/.test(value.trim()) ? Number(value) : NaN;
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`${flag}: expected a port from 0 to 65535, got ${JSON.stringify(value)}`);
-  return n;
+  const r = /^\d+$/.test(value.trim()) ? port(value) : undefined;
+  if (r === undefined || !r.ok) throw new UsageError(`${flag}: expected a port from 0 to 65535, got ${JSON.stringify(value)}`);
+  return r.value;
 }
 
 export function urlFlag(flag: string, value: string): URL {
-  let u: URL;
-  try {
-    u = new URL(value);
-  } catch {
-    throw new UsageError(`${flag}: not a valid URL: ${JSON.stringify(value)} (expected e.g. http://prometheus:9090)`);
-  }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new UsageError(`${flag}: expected an http or https URL, got ${u.protocol}`);
-  return u;
+  if (httpUrl(value).ok) return new URL(value);
+  if (!URL.canParse(value)) throw new UsageError(`${flag}: not a valid URL: ${JSON.stringify(value)} (expected e.g. http://prometheus:9090)`);
+  throw new UsageError(`${flag}: expected an http or https URL, got ${new URL(value).protocol}`);
 }
 
-let cachedVersion: string | undefined;
-
-/** The package version, from the chatpulse package.json above this file (src/ or dist/src/). */
+/** The package version (common/version.ts). */
 export function packageVersion(): string {
-  if (cachedVersion !== undefined) return cachedVersion;
-  let dir = __dirname;
-  for (let i = 0; i < 6; i++) {
-    try {
-      const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'chatpulse' && typeof pkg.version === 'string') return (cachedVersion = pkg.version);
-    } catch {
-      // not here: look one level up
-    }
-    dir = path.dirname(dir);
-  }
-  return (cachedVersion = '0.0.0');
+  return VERSION;
 }
 
 /** Milliseconds as a short duration: 300000 → 5m, 1500 → 1.5s. */

@@ -39,7 +39,7 @@ Checks a Chatpulse health endpoint once, prints a one-line verdict and exits wit
 
 URL is a health endpoint (/api/v1/health, /api/metrics/health/streaming, /health,
 /api/v1/health/ready, …) or a base URL such as http://app:9465, which means /api/v1/health.
-Both the seed-compatible JSON and application/health+json bodies are understood.
+Both Chatpulse's JSON and application/health+json bodies are understood.
 
 Options:
   --timeout D   Give up after D (default 5s): connect, answer and body together
@@ -90,7 +90,7 @@ export function issuesOf(body: Record<string, unknown>): string[] {
   const checks = body.checks;
   if (checks !== null && typeof checks === 'object') {
     for (const [name, c] of Object.entries(checks as Record<string, unknown>)) {
-      // health+json: `component:measurement` → [{ componentId, status, output }]; seed 004: name → { status, value, message }.
+      // health+json: `component:measurement` → [{ componentId, status, output }]; Chatpulse's JSON: name → { status, value, message }.
       for (const e of Array.isArray(c) ? c : [c]) {
         if (e === null || typeof e !== 'object') continue;
         const r = e as { status?: unknown; componentId?: unknown; output?: unknown; message?: unknown; value?: unknown };
@@ -102,7 +102,7 @@ export function issuesOf(body: Record<string, unknown>): string[] {
       }
     }
   }
-  // Seed 000: services → { status }.
+  // /api/v1/health: services → { status }.
   const services = body.services;
   if (out.length === 0 && services !== null && typeof services === 'object') {
     for (const [name, s] of Object.entries(services as Record<string, unknown>)) {
@@ -132,7 +132,7 @@ export function probe(url: URL, options: ProbeOptions): Promise<ProbeResult> {
   const shown = displayUrl(url);
   const ms = () => Math.round(performance.now() - started);
   const headers: Record<string, string> = {
-    // Not health+json: the seed-shaped body carries the issues as a list.
+    // Not health+json: Chatpulse's own body carries the issues as a list.
     accept: 'application/json',
     'user-agent': `chatpulse-probe/${packageVersion()}`,
     connection: 'close',

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { HealthConfigError, resolveHealthConfig, type HealthConfig } from '../config/health-config';
+import { ChatpulseConfigError } from '../../common/errors';
+import { resolveHealthConfig, type HealthConfig } from '../config/health-config';
 import { FLEET_READINESS, PrometheusFleet } from '../fleet/fleet-health';
 import { PrometheusSignalSource } from '../fleet/prometheus-source';
 import { createHealthRouter } from '../http/router';
@@ -72,7 +73,7 @@ function serveFlags(argv: readonly string[]) {
   }
 }
 
-/** Parses and validates everything before anything starts; UsageError/HealthConfigError on bad input. */
+/** Parses and validates everything before anything starts; UsageError/ChatpulseConfigError on bad input. */
 export function serveConfig(argv: readonly string[], env: NodeJS.ProcessEnv) {
   const { values } = serveFlags(argv);
   if (values.help) return { help: true as const };
@@ -172,7 +173,7 @@ export async function runServe(argv: readonly string[], io: Io, options: ServeOp
   try {
     parsed = serveConfig(argv, options.env ?? process.env);
   } catch (err) {
-    if (err instanceof HealthConfigError) throw new UsageError(`invalid configuration: ${err.message}`);
+    if (err instanceof ChatpulseConfigError) throw new UsageError(`invalid configuration: ${err.message}`);
     throw err;
   }
   if (parsed.help) {

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { DEFAULT_THRESHOLDS, KPI_KEYS, KPIS, type KpiKey, type KpiThresholds } from '../grading/kpis';
-import { parseDuration } from './duration';
+import { ChatpulseConfigError } from '../../common/errors';
+import { bool as boolParser, duration as durationParser, httpUrl, int, nonNegative, setting, SettingsReader, text, url as urlParser, type Env, type Parser } from '../../common/config';
 
 /** A rate limit: `limit` requests per `windowMs` per client IP, per endpoint. */
 export interface RateLimit {
@@ -53,6 +54,10 @@ export interface HealthConfig {
   readonly debug: boolean;
   /** The file's `alerts` section, validated by the alerts module at its own start. */
   readonly alertsInput: unknown;
+  /** CHATPULSE_ALERT_INTERVAL: overrides `alerts.evaluationInterval`; undefined = the section's (default 30 s). */
+  readonly alertIntervalMs: number | undefined;
+  /** CHATPULSE_ALERT_WEBHOOK_URL: overrides `alerts.webhook.url`. */
+  readonly alertWebhookUrl: string | undefined;
   /** The file the configuration came from, if any (PUT of a rule writes back to it). */
   readonly file: string | undefined;
 }
@@ -78,19 +83,10 @@ export interface HealthConfigInput {
   alerts?: unknown;
 }
 
-export class HealthConfigError extends Error {
-  readonly code = 'CHATPULSE_ERR_HEALTH_CONFIG';
-  constructor(
-    /** The offending field, e.g. `thresholds.timeToFirstToken.warn` or `CHATPULSE_HEALTH_WINDOW`. */
-    readonly field: string,
-    message: string,
-  ) {
-    super(`${field}: ${message}`);
-    this.name = 'HealthConfigError';
-  }
-}
+/** The health configuration's error is the catalogue's ChatpulseConfigError; the old name stays an alias. */
+export { ChatpulseConfigError as HealthConfigError };
 
-/** Seed 000's per-IP limits; probes (live, ready) are never limited. */
+/** Per-client limits by endpoint; probes (live, ready) are never limited. */
 export const DEFAULT_RATE_LIMITS: Readonly<Record<string, RateLimit>> = Object.freeze({
   '/health': { limit: 60, windowMs: 60_000 },
   '/api/v1/health': { limit: 60, windowMs: 60_000 },
@@ -107,51 +103,41 @@ export const DEFAULT_RATE_LIMITS: Readonly<Record<string, RateLimit>> = Object.f
   '/api/metrics/streaming/events': { limit: 30, windowMs: 60_000 },
 });
 
-type Env = Readonly<Record<string, string | undefined>>;
 
 function fail(field: string, message: string): never {
-  throw new HealthConfigError(field, message);
+  throw ChatpulseConfigError.of(field, message);
 }
 
-function duration(field: string, v: unknown, min = 0): number {
-  const ms = parseDuration(v);
-  if (ms === undefined || ms < min) fail(field, `expected a duration such as 500ms, 30s or 5m${min > 0 ? ` (at least ${min} ms)` : ''}, got ${JSON.stringify(v)}`);
-  return ms;
+/** Parses one value or throws naming its field (the health configuration stops at the first bad value). */
+function parsed<T>(field: string, v: unknown, parse: Parser<T>): T {
+  return new SettingsReader('first').value(field, v, parse, undefined as T);
 }
 
-function integer(field: string, v: unknown, min: number, max: number): number {
-  const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
-    fail(field, `expected an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
-  }
-  return n;
-}
+const duration = (field: string, v: unknown, min = 0): number => parsed(field, v, durationParser(min));
+const integer = (field: string, v: unknown, min: number, max: number): number => parsed(field, v, int(min, max));
+const num = (field: string, v: unknown): number => parsed(field, v, nonNegative);
+const bool = (field: string, v: unknown): boolean => parsed(field, v, boolParser);
+const url = (field: string, v: unknown, protocols: string[]): string => parsed(field, v, urlParser(protocols));
 
-function num(field: string, v: unknown): number {
-  const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
-  if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) fail(field, `expected a non-negative number, got ${JSON.stringify(v)}`);
-  return n;
-}
+/** The least alert evaluation interval, wherever it is set (env, file, createAlerting option). */
+export const MIN_ALERT_INTERVAL_MS = 100;
 
-function bool(field: string, v: unknown): boolean {
-  if (typeof v === 'boolean') return v;
-  if (v === 'true' || v === '1') return true;
-  if (v === 'false' || v === '0') return false;
-  fail(field, `expected true or false, got ${JSON.stringify(v)}`);
-}
-
-function url(field: string, v: unknown, protocols: string[]): string {
-  if (typeof v !== 'string') fail(field, 'expected a URL');
-  try {
-    const u = new URL(v);
-    if (!protocols.includes(u.protocol)) fail(field, `expected a ${protocols.join(' or ')} URL`);
-  } catch (err) {
-    if (err instanceof HealthConfigError) throw err;
-    // Never echo the value: connection strings carry passwords.
-    fail(field, 'is not a valid URL');
-  }
-  return v;
-}
+/**
+ * The health service's plain settings, each described once: environment variable, config-file
+ * field, parser with its bounds, default. The environment wins over the file.
+ */
+export const HEALTH_SETTINGS = Object.freeze({
+  host: setting({ key: 'host', env: 'CHATPULSE_HEALTH_HOST', file: 'host', parse: text, default: '0.0.0.0' }),
+  windowMs: setting({ key: 'windowMs', env: 'CHATPULSE_HEALTH_WINDOW', file: 'window', parse: durationParser(1000), default: 300_000 }),
+  evaluationIntervalMs: setting({ key: 'evaluationIntervalMs', env: 'CHATPULSE_HEALTH_EVAL_INTERVAL', file: 'evaluationInterval', parse: durationParser(50), default: 5_000 }),
+  minSamples: setting({ key: 'minSamples', env: 'CHATPULSE_HEALTH_MIN_SAMPLES', file: 'minSamples', parse: int(1, 1_000_000), default: 20 }),
+  hysteresis: setting({ key: 'hysteresis', env: 'CHATPULSE_HEALTH_HYSTERESIS', file: 'hysteresis', parse: int(1, 100), default: 2 }),
+  token: setting<string | undefined>({ key: 'token', env: 'CHATPULSE_HEALTH_TOKEN', file: 'token', parse: text, default: undefined }),
+  diskPath: setting({ key: 'diskPath', env: 'CHATPULSE_HEALTH_DISK_PATH', file: 'diskPath', parse: text, default: '' }),
+  drainTimeoutMs: setting({ key: 'drainTimeoutMs', env: 'CHATPULSE_SHUTDOWN_DRAIN', file: 'drainTimeout', parse: durationParser(0), default: 10_000 }),
+  alertIntervalMs: setting<number | undefined>({ key: 'alertIntervalMs', env: 'CHATPULSE_ALERT_INTERVAL', parse: durationParser(MIN_ALERT_INTERVAL_MS), default: undefined }),
+  alertWebhookUrl: setting<string | undefined>({ key: 'alertWebhookUrl', env: 'CHATPULSE_ALERT_WEBHOOK_URL', parse: httpUrl, default: undefined }),
+});
 
 const KPI_ENV = (k: KpiKey) => k.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase();
 
@@ -169,7 +155,7 @@ export function readConfigFile(file: string): HealthConfigInput {
     if (typeof data !== 'object' || Array.isArray(data)) fail(file, 'expected a mapping at the top level');
     return data as HealthConfigInput;
   } catch (err) {
-    if (err instanceof HealthConfigError) throw err;
+    if (err instanceof ChatpulseConfigError) throw err;
     fail(file, `not valid ${/\.json$/i.test(file) ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}`);
   }
 }
@@ -180,8 +166,8 @@ const KNOWN_FIELDS = new Set([
 ]);
 
 /**
- * Resolves the health configuration: defaults (seed 004), then the file named by
- * `CHATPULSE_HEALTH_CONFIG` or `input`, then environment variables. Throws HealthConfigError
+ * Resolves the health configuration: defaults (the KPI table), then the file named by
+ * `CHATPULSE_HEALTH_CONFIG` or `input`, then environment variables. Throws ChatpulseConfigError
  * naming the field on the first invalid value. Run once at start, never per request.
  */
 export function resolveHealthConfig(input: HealthConfigInput = {}, env: Env = process.env): HealthConfig {
@@ -190,20 +176,8 @@ export function resolveHealthConfig(input: HealthConfigInput = {}, env: Env = pr
   const c: HealthConfigInput = { ...file, ...input };
   for (const k of Object.keys(c)) if (!KNOWN_FIELDS.has(k)) fail(k, `unknown field (known: ${[...KNOWN_FIELDS].join(', ')})`);
 
-  const pick = <T>(envName: string, field: keyof HealthConfigInput, parse: (name: string, v: unknown) => T, fallback: T): T => {
-    const e = env[envName];
-    if (e !== undefined && e.trim() !== '') return parse(envName, e.trim());
-    const v = c[field];
-    return v === undefined ? fallback : parse(String(field), v);
-  };
-
-  const portEnv = env.CHATPULSE_HEALTH_PORT;
-  const port =
-    portEnv !== undefined && portEnv.trim() !== ''
-      ? integer('CHATPULSE_HEALTH_PORT', portEnv.trim(), 0, 65535)
-      : c.port === undefined
-        ? undefined
-        : integer('port', c.port, 0, 65535);
+  const reader = new SettingsReader('first', env, c as Record<string, unknown>);
+  const port = reader.read(setting<number | undefined>({ key: 'port', env: 'CHATPULSE_HEALTH_PORT', file: 'port', parse: int(0, 65535), default: undefined }));
 
   // Thresholds: defaults ← file ← env (CHATPULSE_KPI_TIME_TO_FIRST_TOKEN_WARN=1.5).
   if (c.thresholds !== undefined && (typeof c.thresholds !== 'object' || c.thresholds === null)) fail('thresholds', 'expected a mapping of KPI to {target, warn, fail}');
@@ -328,24 +302,28 @@ export function resolveHealthConfig(input: HealthConfigInput = {}, env: Env = pr
     );
   }
 
+  const plain = reader.readAll(HEALTH_SETTINGS);
   const config: HealthConfig = {
     port,
-    host: pick('CHATPULSE_HEALTH_HOST', 'host', (_n, v) => String(v), '0.0.0.0'),
-    windowMs: pick('CHATPULSE_HEALTH_WINDOW', 'window', (n, v) => duration(n, v, 1000), 300_000),
-    evaluationIntervalMs: pick('CHATPULSE_HEALTH_EVAL_INTERVAL', 'evaluationInterval', (n, v) => duration(n, v, 50), 5_000),
-    minSamples: pick('CHATPULSE_HEALTH_MIN_SAMPLES', 'minSamples', (n, v) => integer(n, v, 1, 1_000_000), 20),
-    hysteresis: pick('CHATPULSE_HEALTH_HYSTERESIS', 'hysteresis', (n, v) => integer(n, v, 1, 100), 2),
+    host: plain.host,
+    windowMs: plain.windowMs,
+    evaluationIntervalMs: plain.evaluationIntervalMs,
+    minSamples: plain.minSamples,
+    hysteresis: plain.hysteresis,
     thresholds: Object.freeze(thresholds),
     disabledKpis,
-    token: pick('CHATPULSE_HEALTH_TOKEN', 'token', (_n, v) => String(v), undefined as string | undefined),
+    token: plain.token,
     rateLimits: Object.freeze(rateLimits),
     database: dep('database', 'DATABASE_URL', ['postgres:', 'postgresql:'], true),
     redis: redisDep(),
     upstreams: Object.freeze(upstreams),
-    diskPath: pick('CHATPULSE_HEALTH_DISK_PATH', 'diskPath', (_n, v) => String(v), process.cwd()),
-    drainTimeoutMs: pick('CHATPULSE_SHUTDOWN_DRAIN', 'drainTimeout', (n, v) => duration(n, v), 10_000),
+    // The working directory at start, not at each check.
+    diskPath: plain.diskPath === '' ? process.cwd() : plain.diskPath,
+    drainTimeoutMs: plain.drainTimeoutMs,
     debug: env.DEBUG_MONITORING === 'true' || (c.debug === undefined ? false : bool('debug', c.debug)),
     alertsInput: c.alerts,
+    alertIntervalMs: plain.alertIntervalMs,
+    alertWebhookUrl: plain.alertWebhookUrl,
     file: fileName ? path.resolve(fileName) : undefined,
   };
   return Object.freeze(config);

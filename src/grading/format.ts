@@ -1,6 +1,6 @@
 import type { KpiUnit } from './kpis';
 
-/** Formats a value the way seed 004's checks show it: `450ms`, `2.1s`, `0.5%`, `12`. */
+/** Formats a value the way the endpoints' checks show it: `450ms`, `2.1s`, `0.5%`, `12`. */
 export function formatValue(value: number, unit: KpiUnit): string {
   switch (unit) {
     case 's':

@@ -52,8 +52,8 @@ export function toHealthJson(
   };
 }
 
-/** Seed 004's check object: `{ status, value: "450ms", threshold: "≤1000ms" }`. */
-export function seedCheck(c: CheckResult): Record<string, unknown> {
+/** A check as the JSON endpoints show it: `{ status, value: "450ms", threshold: "≤1000ms" }`. */
+export function checkObject(c: CheckResult): Record<string, unknown> {
   const o: Record<string, unknown> = { status: c.status, value: c.display ?? c.value ?? null };
   if (c.threshold !== undefined) o.threshold = c.threshold;
   if (c.message !== undefined) o.message = c.message;
@@ -65,7 +65,7 @@ export function seedCheck(c: CheckResult): Record<string, unknown> {
 
 const ms = (s: number | undefined) => (s === undefined ? null : Math.round(s * 1000));
 
-/** Latency in milliseconds as seed 004 reports it. */
+/** Latency in whole milliseconds, as the JSON endpoints report it. */
 export function latencyMs(l: LatencyStats): Record<string, number | null> {
   return { count: l.count, p50: ms(l.p50), p95: ms(l.p95), p99: ms(l.p99) };
 }
@@ -74,7 +74,7 @@ export function percent(num: number, den: number): string | null {
   return den > 0 ? `${Math.round((num / den) * 10_000) / 100}%` : null;
 }
 
-/** `5d 12h 30m` as seed 004 prints uptime. */
+/** Uptime as the JSON endpoints print it: `5d 12h 30m`. */
 export function formatUptime(seconds: number): string {
   const d = Math.floor(seconds / 86_400);
   const h = Math.floor((seconds % 86_400) / 3600);

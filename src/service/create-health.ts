@@ -7,13 +7,13 @@ import type { Recorder } from '../../instrumentation/metrics/recorder';
 import { currentRuntime, globalRecorder } from '../../instrumentation/runtime';
 import { createAlerting, type Alerting } from '../alerts';
 import { CheckScheduler, diskCheck, postgresCheck, redisCheck, redisClusterCheck, upstreamCheck, type DependencyCheck } from '../checks';
-import { parseDuration } from '../config/duration';
-import { HealthConfigError, resolveHealthConfig, type HealthConfig, type HealthConfigInput } from '../config/health-config';
+import { resolveHealthConfig, type HealthConfig, type HealthConfigInput } from '../config/health-config';
 import { createHealthRouter } from '../http/router';
 import { HealthService, type DependencyResult, type DependencySource } from './health-service';
 import { mountStatusPage } from '../ui';
 import { createLogger } from './logger';
-import { VERSION } from './version';
+import { defaultServiceName } from '../../common/service-name';
+import { VERSION } from '../../common/version';
 
 
 export interface CreateHealthOptions {
@@ -104,21 +104,21 @@ function schedulerSource(scheduler: CheckScheduler, checks: readonly DependencyC
 /**
  * Creates the health service over the instrumentation's signals: KPIs graded from the sliding
  * window, dependency checks in the background, alerting, and the router that serves them.
- * Configuration is validated here, once: an invalid value throws HealthConfigError naming it.
+ * Configuration is resolved here, once (resolveHealthConfig: an invalid value throws
+ * ChatpulseConfigError naming it), frozen, and passed down; nothing below reads the environment.
  */
 export async function createHealth(options: CreateHealthOptions = {}): Promise<Health> {
   const env = options.env ?? process.env;
-  const config = resolveHealthConfig(options.config ?? {}, env);
+  return startHealth(resolveHealthConfig(options.config ?? {}, env), { ...options, serviceName: options.serviceName ?? defaultServiceName(env) });
+}
+
+/** Starts the health service from a configuration already resolved (zero-code mode resolves it once, itself). */
+export async function startHealth(config: HealthConfig, options: Omit<CreateHealthOptions, 'config' | 'env'> = {}): Promise<Health> {
   const logger = options.logger ?? createLogger(config.debug);
   const runtime = currentRuntime();
   const recorder = options.recorder ?? runtime?.recorder ?? globalRecorder();
   const sampler = options.sampler ?? runtime?.sampler;
   const checks = dependencyChecks(config, options);
-  const alertIntervalEnv = env.CHATPULSE_ALERT_INTERVAL?.trim();
-  const alertIntervalMs = alertIntervalEnv ? parseDuration(alertIntervalEnv) : undefined;
-  if (alertIntervalEnv && (alertIntervalMs === undefined || alertIntervalMs < 100)) {
-    throw new HealthConfigError('CHATPULSE_ALERT_INTERVAL', `expected a duration of at least 100ms such as 30s, got ${JSON.stringify(alertIntervalEnv)}`);
-  }
   const scheduler = new CheckScheduler(checks, { onError: (err, context) => logger.warn({ err, context }, 'health check error') });
   const service = new HealthService({
     config,
@@ -132,18 +132,19 @@ export async function createHealth(options: CreateHealthOptions = {}): Promise<H
     dependencies: scheduler,
     logger,
     ...(config.database !== undefined ? { databaseUrl: config.database.url } : {}),
-    ...(env.CHATPULSE_ALERT_WEBHOOK_URL ? { webhookUrl: env.CHATPULSE_ALERT_WEBHOOK_URL } : {}),
-    ...(alertIntervalMs !== undefined ? { evaluationIntervalMs: alertIntervalMs } : {}),
+    ...(config.alertWebhookUrl !== undefined ? { webhookUrl: config.alertWebhookUrl } : {}),
+    ...(config.alertIntervalMs !== undefined ? { evaluationIntervalMs: config.alertIntervalMs } : {}),
   });
+  const serviceName = options.serviceName ?? defaultServiceName();
   const router = createHealthRouter({
     service,
     logger,
-    serviceName: options.serviceName ?? env.OTEL_SERVICE_NAME ?? 'chatbot',
+    serviceName,
     version: VERSION,
     activeAlerts: () => alerting.activeAlerts(),
     extend: (r, guard) => {
       alerting.extendRouter(r, guard);
-      mountStatusPage(r, guard, { service, alerting, logger, serviceName: options.serviceName ?? env.OTEL_SERVICE_NAME ?? 'chatbot' });
+      mountStatusPage(r, guard, { service, alerting, logger, serviceName });
     },
   });
   service.start();

@@ -3,7 +3,8 @@ import { log } from '../../instrumentation/log';
 import type { Runtime } from '../../instrumentation/runtime';
 import { resolveHealthConfig } from '../config/health-config';
 import { listenHealthServer, type HealthServer } from '../http/server';
-import { createHealth, type Health } from './create-health';
+import { defaultServiceName } from '../../common/service-name';
+import { startHealth, type Health } from './create-health';
 import { drainStreams } from './drain';
 
 /**
@@ -25,7 +26,8 @@ export function startZeroCodeHealth(runtime: Runtime, env = process.env): Shutdo
   let server: HealthServer | undefined;
   let shuttingDown = false;
   const ready = (async () => {
-    health = await createHealth({ env });
+    // The configuration resolved above is the one used: it is not read a second time.
+    health = await startHealth(config, { serviceName: defaultServiceName(env) });
     if (shuttingDown) health.service.beginShutdown();
     server = await listenHealthServer(health.router, config.port!, config.host);
     health.logger.info({ port: server.address.port, host: config.host }, 'chatpulse health endpoints listening');

@@ -1,7 +1,8 @@
 import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
 import type { Logger } from 'pino';
 import type { HealthService } from '../service/health-service';
-import { VERSION } from '../service/version';
+import { defaultServiceName } from '../../common/service-name';
+import { VERSION } from '../../common/version';
 import { APP_CSS } from './assets/app-css';
 import { APP_JS } from './assets/app-js';
 import { AlertsView, type AlertsSource } from './alerts-view';
@@ -77,7 +78,7 @@ export function mountStatusPage(router: Router, guard: (path: string) => Request
   const config = service.config;
   const signer = new TicketSigner(config.token);
   const history = new MetricsHistory(o.historySize ?? 120);
-  const serviceName = o.serviceName ?? process.env.OTEL_SERVICE_NAME ?? 'chatbot';
+  const serviceName = o.serviceName ?? defaultServiceName();
   const log = logger.child({ module: 'status-page' });
   const feed = new StatusFeed({
     snapshot: () => snapshot(),

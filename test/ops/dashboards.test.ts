@@ -1,13 +1,13 @@
 /**
  * Grafana dashboards and their provisioning: every panel queries Prometheus through the
- * ${datasource} variable, the template variables exist, the KPI panels carry seed 004's
+ * ${datasource} variable, the template variables exist, the KPI panels carry the KPI table's
  * thresholds, and every metric and label name exists in the catalog or the recording rules.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { allPanels, loadDashboards, queryPanels, variableQuery, type Dashboard, type Panel } from './lib/dashboards';
-import { KPI_BINDINGS, expectedSteps, seedKpis } from './lib/kpi';
+import { KPI_BINDINGS, expectedSteps, alertedKpis } from './lib/kpi';
 import { checkNames, extractPromql, substituteGrafanaVariables } from './lib/promql';
 import { DASHBOARDS, readYaml } from './lib/repo';
 import { knownNames, loadRules, recordingRules } from './lib/rules';
@@ -111,11 +111,11 @@ describe('Grafana dashboards', () => {
     expect(ttft.map((e) => /histogram_quantile\((0\.\d+),/.exec(e)?.[1])).toEqual(['0.5', '0.95', '0.99']);
   });
 
-  it('KPI panels carry seed 004 thresholds (stat panels and time series)', () => {
-    const seed = seedKpis();
+  it("KPI panels carry the KPI table's thresholds (stat panels and time series)", () => {
+    const table = alertedKpis();
     const overview = byUid('chatpulse-overview');
     for (const b of KPI_BINDINGS) {
-      const k = seed.find((s) => s.name === b.seedName)!;
+      const k = table.find((t) => t.key === b.kpi)!;
       const steps = expectedSteps(k);
       const stat = panel(overview, b.statPanel);
       expect(stat.type).toBe('stat');

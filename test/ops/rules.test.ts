@@ -1,15 +1,15 @@
 /**
  * Prometheus rules: promtool accepts them, their unit tests pass and cover every alert (firing, not
  * firing, no traffic), breaking a threshold or a traffic guard makes those unit tests fail, the
- * thresholds are seed 004's, every metric and label name exists in the catalog, and every
- * runbook_url resolves to a runbook in the repository.
+ * thresholds are the KPI table's (src/grading/kpi-table.ts), every metric and label name exists in
+ * the catalog, and every runbook_url resolves to a runbook in the repository.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { KPI_BINDINGS, seedKpis } from './lib/kpi';
+import { KPI_BINDINGS, alertedKpis } from './lib/kpi';
 import { checkNames } from './lib/promql';
 import { ALERTS, REPO, RULE_TESTS_DIR, RULES_DIR, listFiles, mapLimit, readYaml, requireTool, run, runAsync } from './lib/repo';
 import { alertingRules, knownNames, loadRules, recordingRules, ruleFiles, type Rule } from './lib/rules';
@@ -145,11 +145,11 @@ describe('alerts', () => {
     }
   });
 
-  it('thresholds are seed 004 KPI thresholds, with a warning and a critical alert per KPI', () => {
-    const seed = seedKpis();
-    expect(seed.map((k) => k.name).sort()).toEqual(KPI_BINDINGS.map((b) => b.seedName).sort());
+  it("thresholds are the KPI table's thresholds, with a warning and a critical alert per alerted KPI", () => {
+    const table = alertedKpis();
+    expect(table.map((k) => k.key).sort()).toEqual(KPI_BINDINGS.map((b) => b.kpi).sort());
     for (const b of KPI_BINDINGS) {
-      const k = seed.find((s) => s.name === b.seedName)!;
+      const k = table.find((t) => t.key === b.kpi)!;
       const op = k.direction === 'above' ? '>' : '<';
       for (const [severity, value] of [
         ['warning', k.warning],

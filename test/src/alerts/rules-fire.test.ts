@@ -33,7 +33,7 @@ async function quiet() {
   await h.evaluate();
 }
 
-describe('seed 000 rules', () => {
+describe('built-in rules', () => {
   it('high error rate: fires above 10 errors in 5 minutes, not at 10, and clears after the window', async () => {
     for (let i = 0; i < 10; i++) h.recorder.error('llm');
     await h.evaluate();

@@ -18,7 +18,7 @@ import { HealthService } from '../../../src/service/health-service';
 describe('default rules', () => {
   const rules = Object.fromEntries(defaultRules().map((r) => [r.id, r]));
 
-  it("are seed 000's five, the dependency rules, and every KPI at warn and fail", () => {
+  it("are the five built-in rules, the dependency rules, and every KPI at warn and fail", () => {
     expect(Object.keys(rules)).toHaveLength(5 + 2 + KPIS.length * 2);
     expect(rules['high-error-rate']).toMatchObject({ kind: 'errors', operator: '>', threshold: 10, windowMs: 300_000 });
     expect(rules['database-errors']).toMatchObject({ kind: 'errors', operator: '>=', threshold: 3, windowMs: 300_000, match: { categories: ['database'] } });

@@ -1,6 +1,6 @@
 /**
  * `chatpulse probe`: the built CLI run as a child process against small local HTTP servers (the
- * seed 000 and seed 004 bodies, health+json, 401, 429, HTML, a hang, a closed port) and against
+ * /api/v1/health and streaming-health bodies, health+json, 401, 429, HTML, a hang, a closed port) and against
  * the real health router. Checks the exit code (0 healthy, 1 degraded, 2 unhealthy, 3
  * unreachable) and the one-line verdict.
  */
@@ -104,7 +104,7 @@ const VERDICT = (verdict: string, url: string) =>
   new RegExp(`^${verdict}  ${url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}  \\(\\d+ ms\\)`);
 
 describe('chatpulse probe: verdicts and exit codes', () => {
-  it('healthy (seed 000 body): exit 0, one line; a base URL means /api/v1/health', async () => {
+  it('healthy (/api/v1/health body): exit 0, one line; a base URL means /api/v1/health', async () => {
     seen.length = 0;
     const r = await runCli(['probe', base]);
     expect(r.code).toBe(0);
@@ -116,7 +116,7 @@ describe('chatpulse probe: verdicts and exit codes', () => {
     expect(seen[0]!.authorization).toBeUndefined();
   });
 
-  it('degraded (seed 004 body at /api/metrics/health/streaming): exit 1 with the issues', async () => {
+  it('degraded (streaming-health body at /api/metrics/health/streaming): exit 1 with the issues', async () => {
     const url = `${base}/api/metrics/health/streaming`;
     const r = await runCli(['probe', url]);
     expect(r.code).toBe(1);
@@ -259,7 +259,7 @@ describe('chatpulse probe against the real health router', () => {
     await service?.close();
   });
 
-  it('reads the graded status and issues from /api/v1/health, the seed 004 path and /health', async () => {
+  it('reads the graded status and issues from /api/v1/health, /api/metrics/health/streaming and /health', async () => {
     const main = await runCli(['probe', url, '--token', 't0ken']);
     expect(main.code).toBe(1);
     expect(main.stdout).toMatch(VERDICT('degraded', `${url}/api/v1/health`));

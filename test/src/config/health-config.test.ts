@@ -24,7 +24,7 @@ function error(fn: () => unknown): HealthConfigError {
 }
 
 describe('resolveHealthConfig', () => {
-  it('defaults to seed 004 thresholds, a 5 minute window and seed 000 rate limits', () => {
+  it("defaults to the KPI table's thresholds, a 5 minute window and the default rate limits", () => {
     const c = resolveHealthConfig({}, {});
     expect(c.port).toBeUndefined();
     expect(c.windowMs).toBe(300_000);

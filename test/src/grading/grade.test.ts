@@ -23,7 +23,7 @@ function latencies(p95: number): number[] {
   return Array.from({ length: 100 }, (_, i) => (i < 95 ? p95 * (0.5 + (i / 94) * 0.5) : p95 * 1.5));
 }
 
-describe('latency KPIs at their boundaries (seed 004)', () => {
+describe('latency KPIs at their boundaries (the KPI table)', () => {
   const cases: { key: KpiKey; record: (r: Recorder, v: number) => void; warn: number; fail: number }[] = [
     { key: 'timeToFirstToken', record: (r, v) => r.firstToken(r.route('/chat'), v), warn: 1, fail: 2 },
     { key: 'timeToFirstAudio', record: (r, v) => r.firstAudio(r.route('/chat'), v), warn: 2, fail: 3 },
