@@ -36,7 +36,10 @@ const path = require('node:path');
 const { pinProcess, installCleanup, startServer, forkTracked, procCpuSeconds, machineBusySeconds } = require('./lib/procs');
 
 const ROOT = path.resolve(__dirname, '..');
-const SERVER = path.join(__dirname, 'sse-server.js');
+// The endpoint under test (--endpoint): the stream alone, or a whole chat request (Redis, Postgres
+// and the stream: bench/chat-server.js); set by main().
+const SERVERS = { stream: path.join(__dirname, 'sse-server.js'), chat: path.join(__dirname, 'chat-server.js') };
+let SERVER = SERVERS.stream;
 const LOADGEN = path.join(__dirname, 'loadgen.js');
 // The build under test. main() points this at a private copy of dist/ taken when the run starts, so
 // that a `npm run build` by someone else during the run cannot change the code half-way.
@@ -57,6 +60,7 @@ function usage() {
                                 [--mode sequential|sliced] [--slice-ms MS=250]
                                 [--shape burst|per-token]   # the endpoint's writes: two event-loop turns, or one event per turn
                                 [--format generic|openai|ai-sdk]   # the token events' wire format (bench/sse-server.js)
+                                [--endpoint stream|chat]   # the stream alone, or a whole chat request with Redis and Postgres (bench/chat-server.js)
                                 [--pin]   # servers on the last CPU, load generator and this process on the others (taskset)
                                 [--cpu-prof VARIANT,... [--profile-dir DIR]]   # profile these variants' servers
                                 [--ref-dist DIR]   # adds variant chatpulse-ref: DIR/instrumentation/register.js (another build)
@@ -84,6 +88,7 @@ function parseArgs(argv) {
     mode: 'sequential',
     shape: process.env.BENCH_SSE_SHAPE === 'per-token' ? 'per-token' : 'burst',
     format: process.env.BENCH_SSE_FORMAT || 'generic',
+    endpoint: 'stream',
     cpuProf: [],
     sliceMs: 250,
     pin: false,
@@ -122,6 +127,7 @@ function parseArgs(argv) {
     else if (a === '--mode') o.mode = next();
     else if (a === '--shape') o.shape = next();
     else if (a === '--format') o.format = next();
+    else if (a === '--endpoint') o.endpoint = next();
     else if (a === '--pin') o.pin = true;
     else if (a === '--cpu-prof') o.cpuProf = next().split(',').map((x) => x.trim()).filter(Boolean);
     else if (a === '--slice-ms') o.sliceMs = num();
@@ -134,6 +140,7 @@ function parseArgs(argv) {
   if (!(o.warmup >= 0)) throw new Error('--warmup must be >= 0');
   if (o.shape !== 'burst' && o.shape !== 'per-token') throw new Error('--shape must be burst or per-token');
   if (!['generic', 'openai', 'ai-sdk'].includes(o.format)) throw new Error('--format must be generic, openai or ai-sdk');
+  if (!(o.endpoint in SERVERS)) throw new Error('--endpoint must be stream or chat');
   if (o.mode !== 'sequential' && o.mode !== 'sliced') throw new Error(`--mode must be sequential or sliced\n${usage()}`);
   return o;
 }
@@ -247,7 +254,23 @@ const VARIANTS = {
   'chatpulse-export-unscraped': hooksOff('chatpulse-export-unscraped', 'unscraped', { OTEL_EXPORTER_PROMETHEUS_PORT: '0' }),
   // Loaded and started, but nothing to do: no hooks, no exporter (the process sampler still runs).
   'chatpulse-loaded-only': hooksOff('chatpulse-loaded-only', 'none', { OTEL_METRICS_EXPORTER: 'none' }),
+  // Per-hook ablation (for --endpoint chat): Chatpulse with one hook switched off, so each hook's
+  // share is the difference to the full variant.
+  'chatpulse-no-http': oneHookOff('CHATPULSE_INSTRUMENT_HTTP'),
+  'chatpulse-no-ioredis': oneHookOff('CHATPULSE_INSTRUMENT_IOREDIS'),
+  'chatpulse-no-pg': oneHookOff('CHATPULSE_INSTRUMENT_PG'),
 };
+
+function oneHookOff(variable) {
+  const name = `chatpulse-no-${variable.split('_').pop().toLowerCase()}`;
+  return {
+    label: name,
+    command: `${variable}=false node --require ./dist/instrumentation/register.js bench/<endpoint>-server.js`,
+    prometheus: true,
+    nodeArgs: () => ['--require', REGISTER],
+    env: (promPort) => ({ [variable]: 'false', OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1', OTEL_EXPORTER_PROMETHEUS_PORT: String(promPort) }),
+  };
+}
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -728,8 +751,8 @@ function markdown(summary, variants, opts) {
         `${opts.warmup} s warm-up, ${opts.duration} s measured; ratio = median over rounds of the per-round rps ratio`;
   lines.push(
     '',
-    `${how}; ${opts.connections} keep-alive connections per server; one request = one SSE stream (10 token events, 1 audio ` +
-      `event, done; ${opts.shape === 'burst' ? 'written in two event-loop turns' : 'one event per event-loop turn'}; ${opts.format} wire format); Prometheus endpoints scraped every second. Node ${process.version}, ${require('node:os').cpus().length} cores${SERVER_CPUS !== undefined ? `, servers pinned to CPU ${SERVER_CPUS}, load generator to the others` : ''}.`,
+    `${how}; ${opts.connections} keep-alive connections per server; ${opts.endpoint === 'chat' ? 'one request = a whole chat request (Redis GET, Postgres SELECT and INSERT through a pool, 20 token events one per turn, Redis GET, audio event, done)' : `one request = one SSE stream (10 token events, 1 audio ` +
+      `event, done; ${opts.shape === 'burst' ? 'written in two event-loop turns' : 'one event per event-loop turn'}; ${opts.format} wire format)`}; Prometheus endpoints scraped every second. Node ${process.version}, ${require('node:os').cpus().length} cores${SERVER_CPUS !== undefined ? `, servers pinned to CPU ${SERVER_CPUS}, load generator to the others` : ''}.`,
   );
   const noisy = variants.reduce((n, v) => n + summary[v].noisyRuns, 0);
   if (noisy > 0) lines.push(`${noisy} measurement(s) ran with more than ${opts.maxBackground} cores of other load on the machine.`);
@@ -767,6 +790,7 @@ async function main() {
   const opts = parseArgs(process.argv.slice(2));
   SHAPE = opts.shape;
   FORMAT = opts.format;
+  SERVER = SERVERS[opts.endpoint];
   if (opts.pin) {
     const n = require('node:os').availableParallelism();
     if (n < 2) throw new Error('--pin needs at least 2 CPUs');

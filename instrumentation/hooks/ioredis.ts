@@ -1,7 +1,7 @@
 import type { CachePrefix } from '../config/env';
 import type { Recorder } from '../metrics/recorder';
 import type { ModuleTarget } from './module-patcher';
-import { safely } from './safely';
+import { reportSuppressed } from './safely';
 
 const kPatched = Symbol.for('chatpulse.ioredis.patched');
 const kCounted = Symbol.for('chatpulse.ioredis.counted');
@@ -57,6 +57,14 @@ export function ioredisTarget(recorder: Recorder, prefixes: readonly CachePrefix
     }
   }
 
+  function onReadFailed(): void {
+    try {
+      recorder.error('cache');
+    } catch (err) {
+      reportSuppressed(err);
+    }
+  }
+
   function observe(redis: { options?: { keyPrefix?: string } }, command: RedisCommand): void {
     const shape = READS.get(command.name);
     if (shape === undefined || !Array.isArray(command.args) || command.args.length === 0) return;
@@ -80,8 +88,14 @@ export function ioredisTarget(recorder: Recorder, prefixes: readonly CachePrefix
     const c = cache;
     // Our handlers never throw, so the chain we add never produces an unhandled rejection.
     command.promise.then(
-      (result) => safely(count, c, shape, lookups, result),
-      () => safely(() => recorder.error('cache')),
+      (result) => {
+        try {
+          count(c, shape, lookups, result);
+        } catch (err) {
+          reportSuppressed(err);
+        }
+      },
+      onReadFailed,
     );
   }
 
@@ -95,7 +109,14 @@ export function ioredisTarget(recorder: Recorder, prefixes: readonly CachePrefix
       const sendCommand = function (this: { options?: { keyPrefix?: string } }, command: RedisCommand) {
         // eslint-disable-next-line prefer-rest-params
         const ret = original.apply(this, arguments as unknown as unknown[]);
-        if (command !== null && typeof command === 'object' && command[kCounted] !== true) safely(observe, this, command);
+        // Every command passes here: an inline try/catch, not safely()'s rest-args call.
+        if (command !== null && typeof command === 'object' && command[kCounted] !== true) {
+          try {
+            observe(this, command);
+          } catch (err) {
+            reportSuppressed(err);
+          }
+        }
         return ret;
       };
       proto.sendCommand = sendCommand;

@@ -1,7 +1,8 @@
 import { now as clock } from '../clock';
-import type { Recorder } from '../metrics/recorder';
+import type { HistogramCell } from '../metrics/histogram';
+import type { Recorder, Series } from '../metrics/recorder';
 import type { ModuleTarget } from './module-patcher';
-import { safely } from './safely';
+import { reportSuppressed } from './safely';
 
 const kPatched = Symbol.for('chatpulse.pg.patched');
 /** application_name of the health service's Postgres probe connections. */
@@ -32,12 +33,43 @@ export function errorTypeOf(err: unknown): string {
   return '_OTHER';
 }
 
+/** Most distinct query texts whose operation is remembered (apps use a handful; bounded anyway). */
+const MAX_CACHED_TEXTS = 512;
+
 /** Records `db.client.operation.duration` for every query through `pg.Client` (pools included). */
 export function pgTarget(recorder: Recorder): ModuleTarget {
+  // Per query text, its operation; per operation, its success series: a query pays two map lookups,
+  // not a regex and a key string (bench/hook-cost.js).
+  const opByText = new Map<string, string>();
+  const okSeries = new Map<string, Series<HistogramCell>>();
+
+  function operationFor(config: unknown): string {
+    const text = typeof config === 'string' ? config : (config as { text?: unknown } | null | undefined)?.text;
+    if (typeof text !== 'string') return 'other';
+    let op = opByText.get(text);
+    if (op === undefined) {
+      op = operationOf(text);
+      if (opByText.size >= MAX_CACHED_TEXTS) opByText.clear();
+      opByText.set(text, op);
+    }
+    return op;
+  }
+
   function done(op: string, startedAt: number, err: unknown): void {
-    const errorType = err === undefined || err === null ? undefined : errorTypeOf(err);
-    recorder.dbOperation('postgresql', op, errorType, (clock() - startedAt) / 1000);
-    if (errorType !== undefined) recorder.error(/^E[A-Z]+$/.test(errorType) ? 'network' : 'database');
+    try {
+      const seconds = (clock() - startedAt) / 1000;
+      if (err === undefined || err === null) {
+        let s = okSeries.get(op);
+        if (s === undefined) okSeries.set(op, (s = recorder.dbSeries('postgresql', op, undefined)));
+        s.value.record(seconds);
+        return;
+      }
+      const errorType = errorTypeOf(err);
+      recorder.dbOperation('postgresql', op, errorType, seconds);
+      recorder.error(/^E[A-Z]+$/.test(errorType) ? 'network' : 'database');
+    } catch (e) {
+      reportSuppressed(e);
+    }
   }
 
   return {
@@ -54,32 +86,36 @@ export function pgTarget(recorder: Recorder): ModuleTarget {
         }
         const startedAt = clock();
         let op = 'other';
-        safely(() => {
-          op = operationOf(config);
-        });
+        try {
+          op = operationFor(config);
+        } catch (e) {
+          reportSuppressed(e);
+        }
+        const n = arguments.length;
         // eslint-disable-next-line prefer-rest-params
-        const args = Array.prototype.slice.call(arguments) as unknown[];
-        const cbIndex = args.length > 1 && typeof args[args.length - 1] === 'function' ? args.length - 1 : -1;
-        if (cbIndex !== -1) {
-          const cb = args[cbIndex] as (this: unknown, ...a: unknown[]) => unknown;
-          args[cbIndex] = function (this: unknown, err: unknown) {
-            safely(done, op, startedAt, err);
+        if (n > 1 && typeof arguments[n - 1] === 'function') {
+          // eslint-disable-next-line prefer-rest-params
+          const args = Array.prototype.slice.call(arguments) as unknown[];
+          const cb = args[n - 1] as (this: unknown, ...a: unknown[]) => unknown;
+          args[n - 1] = function (this: unknown, err: unknown) {
+            done(op, startedAt, err);
             // eslint-disable-next-line prefer-rest-params
             return cb.apply(this, arguments as unknown as unknown[]);
           };
           return original.apply(this, args);
         }
-        const ret = original.apply(this, args);
+        // eslint-disable-next-line prefer-rest-params
+        const ret = original.apply(this, arguments as unknown as unknown[]);
         if (ret instanceof Promise) {
           // A derived promise that settles like the original keeps the app's unhandled-rejection
           // behaviour exactly as it was.
           return ret.then(
             (res) => {
-              safely(done, op, startedAt, undefined);
+              done(op, startedAt, undefined);
               return res;
             },
             (err) => {
-              safely(done, op, startedAt, err);
+              done(op, startedAt, err);
               throw err;
             },
           );
@@ -87,7 +123,7 @@ export function pgTarget(recorder: Recorder): ModuleTarget {
         const submittable = ret as { once?: (ev: string, fn: () => void) => unknown } | undefined;
         if (submittable !== undefined && submittable !== null && typeof submittable.once === 'function') {
           // Only 'end': adding an 'error' listener would change what an unhandled error does.
-          submittable.once('end', () => safely(done, op, startedAt, undefined));
+          submittable.once('end', () => done(op, startedAt, undefined));
         }
         return ret;
       };

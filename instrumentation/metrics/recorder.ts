@@ -320,15 +320,21 @@ export class Recorder {
     for (const l of this.listeners) l.onError?.(t);
   }
 
-  dbOperation(system: string, operation: string, errorType: string | undefined, seconds: number): void {
+  /**
+   * The duration series of one database operation and outcome. Callers on a hot path resolve it
+   * once per (operation, error type) and record into it directly: no key string per call.
+   */
+  dbSeries(system: string, operation: string, errorType: string | undefined): Series<HistogramCell> {
     const key = `${system}\0${operation}\0${errorType ?? ''}`;
-    this.dbDuration
-      .get(key, () => {
-        const attrs: Attributes = { [ATTR.DB_SYSTEM]: system, [ATTR.DB_OPERATION]: operation };
-        if (errorType !== undefined) attrs[ATTR.ERROR_TYPE] = errorType;
-        return attrs;
-      })
-      .value.record(seconds);
+    return this.dbDuration.get(key, () => {
+      const attrs: Attributes = { [ATTR.DB_SYSTEM]: system, [ATTR.DB_OPERATION]: operation };
+      if (errorType !== undefined) attrs[ATTR.ERROR_TYPE] = errorType;
+      return attrs;
+    });
+  }
+
+  dbOperation(system: string, operation: string, errorType: string | undefined, seconds: number): void {
+    this.dbSeries(system, operation, errorType).value.record(seconds);
   }
 }
 
