@@ -1,10 +1,7 @@
 import { FRAME_CONTENT, FRAME_CONTROL, FRAME_ERROR, type PayloadFormat, type StreamFacts } from './frame';
-import { key, intValue, valueStart } from './json-scan';
+import { readUsage } from './usage';
 import { vendorErrorType } from './vendor-error';
 
-const K_USAGE = key('usage');
-const K_PROMPTTOKENS = key('promptTokens');
-const K_COMPLETIONTOKENS = key('completionTokens');
 
 /**
  * The Vercel AI SDK data stream protocol (`x-vercel-ai-data-stream: v1`, AI SDK 3.x/4.x): lines
@@ -27,16 +24,9 @@ export const aiSdkData: PayloadFormat = {
         facts.errorType = vendorErrorType(data);
         return FRAME_ERROR;
       case 'd':
-      case 'e': {
-        const u = valueStart(data, K_USAGE);
-        if (u !== -1 && data.charCodeAt(u) === 123) {
-          const input = intValue(data, K_PROMPTTOKENS, u);
-          const output = intValue(data, K_COMPLETIONTOKENS, u);
-          if (input >= 0) facts.inputTokens = input;
-          if (output >= 0) facts.outputTokens = output;
-        }
+      case 'e':
+        readUsage(data, facts);
         return FRAME_CONTROL;
-      }
       default:
         return FRAME_CONTROL;
     }

@@ -1,15 +1,11 @@
 import { FRAME_CONTENT, FRAME_CONTROL, FRAME_ERROR, type PayloadFormat, type StreamFacts } from './frame';
-import { key, hasContent, intValue, stringValue, valueStart } from './json-scan';
+import { hasContent, key, stringValue } from './json-scan';
+import { readUsage } from './usage';
 import { vendorErrorType } from './vendor-error';
 
 const K_TYPE = key('type');
 const K_DELTA = key('delta');
 const K_INPUTTEXTDELTA = key('inputTextDelta');
-const K_MESSAGEMETADATA = key('messageMetadata');
-const K_INPUTTOKENS = key('inputTokens');
-const K_PROMPTTOKENS = key('promptTokens');
-const K_OUTPUTTOKENS = key('outputTokens');
-const K_COMPLETIONTOKENS = key('completionTokens');
 
 /**
  * The Vercel AI SDK UI message stream (v5 and v6; header `x-vercel-ai-ui-message-stream: v1`):
@@ -34,6 +30,7 @@ export const aiSdkUi: PayloadFormat = {
         return FRAME_ERROR;
       case 'finish':
       case 'message-metadata':
+        // Usage reaches the UI stream only as message metadata the app attaches.
         readUsage(data, facts);
         return FRAME_CONTROL;
       default:
@@ -42,12 +39,3 @@ export const aiSdkUi: PayloadFormat = {
   },
 };
 
-/** Usage reaches the UI stream only as message metadata the app attaches (`messageMetadata`). */
-function readUsage(data: string, facts: StreamFacts): void {
-  const m = valueStart(data, K_MESSAGEMETADATA);
-  if (m === -1 || data.charCodeAt(m) !== 123) return;
-  const input = Math.max(intValue(data, K_INPUTTOKENS, m), intValue(data, K_PROMPTTOKENS, m));
-  const output = Math.max(intValue(data, K_OUTPUTTOKENS, m), intValue(data, K_COMPLETIONTOKENS, m));
-  if (input >= 0) facts.inputTokens = input;
-  if (output >= 0) facts.outputTokens = output;
-}

@@ -2,7 +2,7 @@ import { aiSdkUi } from './ai-sdk-ui';
 import { anthropic } from './anthropic';
 import type { PayloadFormat } from './frame';
 import { gemini } from './gemini';
-import { key, isJsonObject, stringValue, valueStart } from './json-scan';
+import { isJsonObject, key, stringValue, valueStart } from './json-scan';
 import { ollama } from './ollama';
 import { openaiChat } from './openai-chat';
 import { openaiResponses } from './openai-responses';

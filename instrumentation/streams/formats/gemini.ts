@@ -1,5 +1,5 @@
 import { FRAME_CONTENT, FRAME_CONTROL, FRAME_ERROR, type PayloadFormat, type StreamFacts } from './frame';
-import { key, hasContent, intValue, valueStart } from './json-scan';
+import { hasContent, intValue, key, valueStart } from './json-scan';
 import { vendorErrorType } from './vendor-error';
 
 const K_CANDIDATES = key('candidates');

@@ -1,5 +1,6 @@
 import { FRAME_CONTENT, FRAME_CONTROL, FRAME_ERROR, type PayloadFormat, type StreamFacts } from './frame';
-import { key, hasContent, intValue, valueStart } from './json-scan';
+import { hasContent, key, valueStart } from './json-scan';
+import { readUsage } from './usage';
 import { vendorErrorType } from './vendor-error';
 
 const K_DELTA = key('delta');
@@ -9,9 +10,6 @@ const K_TOOL_CALLS = key('tool_calls');
 const K_REASONING_CONTENT = key('reasoning_content');
 const K_REASONING = key('reasoning');
 const K_REFUSAL = key('refusal');
-const K_USAGE = key('usage');
-const K_PROMPT_TOKENS = key('prompt_tokens');
-const K_COMPLETION_TOKENS = key('completion_tokens');
 
 /**
  * OpenAI Chat Completions chunks (`chat.completion.chunk`), as OpenAI, vLLM, Ollama's `/v1`,
@@ -38,18 +36,10 @@ export const openaiChat: PayloadFormat = {
       hasContent(data, K_REASONING, delta) ||
       hasContent(data, K_REFUSAL, delta);
     if (carries) return FRAME_CONTENT;
-    // Usage comes in a chunk of its own (`choices: []`, or a final chunk with an empty delta).
+    // Usage comes in a chunk of its own (`choices: []`, or a final chunk with an empty delta); with
+    // `stream_options.include_usage` every other chunk carries `"usage":null`, which is skipped.
     readUsage(data, facts);
     return FRAME_CONTROL;
   },
 };
 
-/** With `stream_options.include_usage` every chunk carries `"usage":null`; only an object counts. */
-function readUsage(data: string, facts: StreamFacts): void {
-  const u = valueStart(data, K_USAGE);
-  if (u === -1 || data.charCodeAt(u) !== 123 /* { */) return;
-  const input = intValue(data, K_PROMPT_TOKENS, u);
-  const output = intValue(data, K_COMPLETION_TOKENS, u);
-  if (input >= 0) facts.inputTokens = input;
-  if (output >= 0) facts.outputTokens = output;
-}

@@ -1,12 +1,10 @@
 import { FRAME_AUDIO, FRAME_CONTENT, FRAME_CONTROL, FRAME_ERROR, type PayloadFormat, type StreamFacts } from './frame';
-import { key, hasContent, intValue, stringValue, valueStart } from './json-scan';
+import { hasContent, key, stringValue } from './json-scan';
+import { readUsage } from './usage';
 import { vendorErrorType } from './vendor-error';
 
 const K_TYPE = key('type');
 const K_DELTA = key('delta');
-const K_USAGE = key('usage');
-const K_INPUT_TOKENS = key('input_tokens');
-const K_OUTPUT_TOKENS = key('output_tokens');
 
 /**
  * OpenAI Responses API events (`response.output_text.delta`, …), named by the SSE event field
@@ -34,12 +32,3 @@ export const openaiResponses: PayloadFormat = {
   },
 };
 
-function readUsage(text: string, facts: StreamFacts): boolean {
-  const u = valueStart(text, K_USAGE);
-  if (u === -1 || text.charCodeAt(u) !== 123) return false;
-  const input = intValue(text, K_INPUT_TOKENS, u);
-  const output = intValue(text, K_OUTPUT_TOKENS, u);
-  if (input >= 0) facts.inputTokens = input;
-  if (output >= 0) facts.outputTokens = output;
-  return input >= 0 || output >= 0;
-}

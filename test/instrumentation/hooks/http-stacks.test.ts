@@ -149,17 +149,23 @@ async function check(app: AppChild, metricsPort: number, cases: readonly Case[])
 
 afterAll(killAllChildren);
 
+/** A fixture of test/fixtures/stacks under the hook, with its own metrics port. */
+async function startStack(script: string, env: Record<string, string> = {}): Promise<{ app: AppChild; metricsPort: number }> {
+  const metricsPort = await freePort();
+  const app = await spawnApp({
+    nodeArgs: ['--require', REGISTER],
+    script: path.join(FIXTURES, 'stacks', script),
+    env: { FIRST_MS: String(FIRST), GAP_MS: String(GAP), OTEL_EXPORTER_PROMETHEUS_PORT: String(metricsPort), ...env },
+    readyTimeoutMs: 15_000,
+  });
+  return { app, metricsPort };
+}
+
 describe('first token on Express stacks (AI SDK, model API wire formats, compression)', () => {
   let app: AppChild;
   let metricsPort: number;
   beforeAll(async () => {
-    metricsPort = await freePort();
-    app = await spawnApp({
-      nodeArgs: ['--require', REGISTER],
-      script: path.join(FIXTURES, 'stacks', 'express-stacks.js'),
-      env: { FIRST_MS: String(FIRST), GAP_MS: String(GAP), OTEL_EXPORTER_PROMETHEUS_PORT: String(metricsPort), OTEL_SERVICE_NAME: 'stacks' },
-      readyTimeoutMs: 15_000,
-    });
+    ({ app, metricsPort } = await startStack('express-stacks.js', { OTEL_SERVICE_NAME: 'stacks' }));
   }, 20_000);
 
   const wire = (f: string, chunks: number, tokens?: { input: number; output: number }): Case => ({ path: `/wire/${f}`, route: `/wire/${f}/:id`, chunks, tokens });
@@ -222,13 +228,7 @@ describe('first token and routes on Fastify 5', () => {
   let app: AppChild;
   let metricsPort: number;
   beforeAll(async () => {
-    metricsPort = await freePort();
-    app = await spawnApp({
-      nodeArgs: ['--require', REGISTER],
-      script: path.join(FIXTURES, 'stacks', 'fastify-app.js'),
-      env: { FIRST_MS: String(FIRST), GAP_MS: String(GAP), OTEL_EXPORTER_PROMETHEUS_PORT: String(metricsPort) },
-      readyTimeoutMs: 15_000,
-    });
+    ({ app, metricsPort } = await startStack('fastify-app.js'));
   }, 20_000);
 
   it('reply.raw SSE reports its route template; a plain route too', async () => {

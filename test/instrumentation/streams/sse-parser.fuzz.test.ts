@@ -11,6 +11,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SIGNAL_AUDIO, SIGNAL_ERROR, SIGNAL_TOKEN, SseParser, type SseEventClasses } from '../../../instrumentation/streams/sse-parser';
+import { prng } from '../../helpers/prng';
 
 const SEED = Number(process.env.CHATPULSE_FUZZ_SEED ?? 0x5eed_c4a7);
 const CLASSES: SseEventClasses = {
@@ -18,18 +19,6 @@ const CLASSES: SseEventClasses = {
   error: new Set(['error']),
   ignored: new Set(['ping', 'heartbeat', 'done']),
 };
-
-/** mulberry32: small, fast, deterministic. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Rng {
   readonly next: () => number;

@@ -10,21 +10,11 @@ import { aiSdkData } from '../../../../instrumentation/streams/formats/ai-sdk-da
 import { LineParser } from '../../../../instrumentation/streams/line-parser';
 import { SseParser } from '../../../../instrumentation/streams/sse-parser';
 import { rules } from './helpers';
+import { prng } from '../../../helpers/prng';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const wire = require('../../../fixtures/stacks/wire.js');
 
 const SEED = Number(process.env.CHATPULSE_FUZZ_SEED ?? 0xf0a7_5eed);
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Kind = 'sse' | 'ndjson' | 'typed';
 const FORMATS: [string, (f: number, g: number) => [number, string][], Kind, number][] = [
