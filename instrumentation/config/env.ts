@@ -32,7 +32,7 @@ export interface InstrumentationConfig {
   readonly limits: RecorderLimits;
   readonly shutdownTimeoutMillis: number;
   /** Which automatic hooks to install. */
-  readonly hooks: { readonly http: boolean; readonly ioredis: boolean; readonly pg: boolean };
+  readonly hooks: { readonly http: boolean; readonly ioredis: boolean; readonly pg: boolean; readonly genai: boolean };
 }
 
 /** One configuration value that was rejected, with the default used instead. */
@@ -277,12 +277,14 @@ export function resolveConfig(env: Env): { config: InstrumentationConfig; proble
       maxRoutes: r.int('CHATPULSE_MAX_ROUTES', DEFAULT_LIMITS.maxRoutes, 1, 10_000),
       maxSeriesPerMetric: r.int('CHATPULSE_MAX_SERIES', DEFAULT_LIMITS.maxSeriesPerMetric, 10, 100_000),
       maxCaches: DEFAULT_LIMITS.maxCaches,
+      maxModels: r.int('CHATPULSE_MAX_MODELS', DEFAULT_LIMITS.maxModels!, 1, 1_000),
     }),
     shutdownTimeoutMillis: r.int('CHATPULSE_SHUTDOWN_TIMEOUT', 3_000, 0, 60_000),
     hooks: Object.freeze({
       http: r.bool('CHATPULSE_INSTRUMENT_HTTP', true),
       ioredis: r.bool('CHATPULSE_INSTRUMENT_IOREDIS', true),
       pg: r.bool('CHATPULSE_INSTRUMENT_PG', true),
+      genai: r.bool('CHATPULSE_INSTRUMENT_GENAI', true),
     }),
   };
   return { config: deepFreeze(config), problems: r.problems };
