@@ -13,7 +13,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as http from 'node:http';
 import * as path from 'node:path';
-import { FIXTURES, REGISTER, freePort, killAllChildren, parsePrometheus, scrape, spawnApp, type AppChild, type PromSample } from '../../fixtures/harness';
+import { FIXTURES, REGISTER, freePort, get, killAllChildren, parsePrometheus, scrape, spawnApp, type AppChild, type PromSample } from '../../fixtures/harness';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { startFakeModels, AUDIO_CHUNKS } = require('../../fixtures/genai/fake-models.js') as {
@@ -46,6 +46,7 @@ interface Observed {
 let fake: Awaited<ReturnType<typeof startFakeModels>>;
 let app: AppChild;
 let metricsUrl: string;
+let healthPort: number;
 
 function post(port: number, body: unknown): Promise<Observed> {
   return new Promise((resolve, reject) => {
@@ -93,6 +94,7 @@ const timing = { 'x-fake-first': String(FIRST), 'x-fake-gap': String(GAP) };
 beforeAll(async () => {
   fake = await startFakeModels();
   const promPort = await freePort();
+  healthPort = await freePort();
   metricsUrl = `http://127.0.0.1:${promPort}/metrics`;
   app = await spawnApp({
     nodeArgs: ['--require', REGISTER],
@@ -103,6 +105,9 @@ beforeAll(async () => {
       OTEL_EXPORTER_PROMETHEUS_PORT: String(promPort),
       CHATPULSE_DEBUG: 'true',
       AI_SDK_LOG_WARNINGS: 'false',
+      CHATPULSE_HEALTH_PORT: String(healthPort),
+      CHATPULSE_HEALTH_HOST: '127.0.0.1',
+      CHATPULSE_HEALTH_MIN_SAMPLES: String(CALLS),
     },
     readyTimeoutMs: 20_000,
   });
@@ -233,6 +238,25 @@ describe('speech synthesis: duration and time to first audio byte', () => {
       expect(Math.abs(m.mean('gen_ai_client_operation_time_per_output_chunk', labels) - GAP / 1000)).toBeLessThan(TOLERANCE);
     });
   }
+});
+
+describe('health: each provider the app called is a passive check under /api/v1/health/integrations', () => {
+  it('grades providers by model from the calls made (time to first chunk p95, error rate), without probing them', async () => {
+    const before = fake.requests.length;
+    const r = await get(`http://127.0.0.1:${healthPort}/api/v1/health/integrations?details=true`);
+    expect(fake.requests.length).toBe(before);
+    const body = JSON.parse(r.body) as { integrations: Record<string, { status: string; message?: string; details?: { passive: boolean; models: Record<string, { calls: number; errors: number; timeToFirstChunkP95Ms: number | null }> } }> };
+    expect(Object.keys(body.integrations)).toEqual(expect.arrayContaining(['model:openai', 'model:anthropic', 'model:elevenlabs']));
+    const openai = body.integrations['model:openai']!;
+    expect(openai.details!.passive).toBe(true);
+    // The error cases ran CALLS calls each, all failing: graded fail, and named.
+    expect(openai.status).toBe('fail');
+    expect(openai.message).toContain('e-openai-429 error rate 100.0%');
+    const streamed = openai.details!.models['s-openai-chat']!;
+    expect(streamed).toMatchObject({ calls: CALLS, errors: 0 });
+    expect(Math.abs(streamed.timeToFirstChunkP95Ms! - FIRST)).toBeLessThan(60);
+    expect(body.integrations['model:elevenlabs']!.status).toBe('pass');
+  });
 });
 
 describe('privacy and cardinality', () => {
