@@ -34,7 +34,13 @@ function methodOf(input: unknown, init: RequestInit | undefined): string {
 }
 
 function urlOf(input: unknown): URL | undefined {
-  if (typeof input === 'string') return URL.canParse(input) ? new URL(input) : undefined;
+  if (typeof input === 'string') {
+    try {
+      return new URL(input);
+    } catch {
+      return undefined;
+    }
+  }
   if (input instanceof URL) return input;
   if (input instanceof Request) return new URL(input.url);
   return undefined;
@@ -148,11 +154,22 @@ export function installFetchHook(recorder: Recorder): () => void {
     const orig = d?.value as ((this: Response) => Promise<unknown>) | undefined;
     if (d === undefined || typeof orig !== 'function' || !d.configurable) continue;
     readers.push([name, d]);
+    const parses = name === 'json' || name === 'text';
     const wrapped = {
       [name](this: Response): Promise<unknown> {
         const state = states.get(this);
-        // Read through the pass-through (timed, observed) unless it is already in use.
         if (state === undefined || state.body?.locked === true || this.bodyUsed) return orig.call(this);
+        const call = state.call;
+        // A whole JSON answer: the app's own parse is read afterwards, the body is not copied.
+        if (parses && !call.streaming) {
+          const p = orig.call(this);
+          p.then(
+            (value) => safely(() => call.whole(value, name === 'text', now())),
+            (err: unknown) => safely(() => call.failed(err, now())),
+          );
+          return p;
+        }
+        // A stream (or audio) read whole: through the pass-through, so its first chunk is timed.
         const body = bodyHook.call(this);
         if (body === null || body.locked) return orig.call(this);
         const type = this.headers.get('content-type');

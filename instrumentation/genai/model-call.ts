@@ -2,7 +2,9 @@ import type { ModelCallSeries, ModelCallTarget } from '../metrics/model-calls';
 import type { Recorder } from '../metrics/recorder';
 import type { PayloadFormat } from '../streams/formats/frame';
 import { statusErrorType, streamErrorType, thrownErrorType } from './error-type';
-import { readerFor, type ChunkResult, type ResponseReader } from './response-reader';
+import { StreamFacts } from '../streams/formats/frame';
+import { documentUsage, objectUsage, readerFor, type ChunkResult, type ResponseReader } from './response-reader';
+import { firstStringValue } from './request-model';
 
 /**
  * One model call, from the request to the end of its response body: its time to first output
@@ -42,8 +44,29 @@ export class ModelCall {
     return true;
   }
 
-  private resolve(): ModelCallSeries {
-    return (this.series ??= this.recorder.modelCalls.series(this.target, this.reader?.model()));
+  private resolve(model = this.reader?.model()): ModelCallSeries {
+    return (this.series ??= this.recorder.modelCalls.series(this.target, model));
+  }
+
+  /** Whether the body is a stream to time chunk by chunk (else the app's own parse is read). */
+  get streaming(): boolean {
+    return this.reader?.streaming === true;
+  }
+
+  /**
+   * The app read a whole (non-streamed) body with `json()` or `text()`: its usage and model come
+   * from what it parsed, and the call ends now.
+   */
+  whole(value: unknown, isText: boolean, now: number): void {
+    if (this.ended) return;
+    const facts = new StreamFacts();
+    let model: string | undefined;
+    if (isText && typeof value === 'string') {
+      documentUsage(value.length > 2048 ? value.slice(-1024) : value, facts);
+      model = firstStringValue(value.length > 1024 ? value.slice(0, 1024) : value, 'model');
+    } else model = objectUsage(value, facts);
+    this.resolve(model);
+    this.endWith(undefined, now, facts);
   }
 
   chunk(bytes: Uint8Array, now: number): void {
@@ -82,11 +105,15 @@ export class ModelCall {
   }
 
   private end(errorType: string | undefined, now: number): void {
+    this.endWith(errorType, now, this.reader?.facts);
+  }
+
+  private endWith(errorType: string | undefined, now: number, readerFacts: StreamFacts | undefined): void {
     if (this.ended) return;
     this.ended = true;
     const series = this.resolve();
     // Usage counts a complete answer only: a failed stream's partial counts would read as a short answer.
-    const facts = errorType === undefined ? this.reader?.facts : undefined;
+    const facts = errorType === undefined ? readerFacts : undefined;
     this.recorder.modelCallEnded(
       series,
       this.target.operation,

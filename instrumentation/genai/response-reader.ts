@@ -169,6 +169,33 @@ export function documentUsage(text: string, facts: StreamFacts): void {
   }
 }
 
+/**
+ * Usage and model of a whole response the app parsed itself (`json()`): read from the object, so
+ * the body is parsed once, by the app. Same fields as documentUsage.
+ */
+export function objectUsage(value: unknown, facts: StreamFacts): string | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  const o = value as Record<string, unknown>;
+  const int = (x: unknown) => (typeof x === 'number' && Number.isInteger(x) && x >= 0 ? x : -1);
+  const u = o.usage as Record<string, unknown> | undefined;
+  if (u !== null && typeof u === 'object') {
+    let input = int(u.input_tokens);
+    if (input < 0) input = int(u.prompt_tokens);
+    else input += Math.max(int(u.cache_read_input_tokens), 0) + Math.max(int(u.cache_creation_input_tokens), 0);
+    let output = int(u.output_tokens);
+    if (output < 0) output = int(u.completion_tokens);
+    if (input >= 0) facts.inputTokens = input;
+    if (output >= 0) facts.outputTokens = output;
+  }
+  const g = o.usageMetadata as Record<string, unknown> | undefined;
+  if (g !== null && typeof g === 'object') {
+    if (int(g.promptTokenCount) >= 0) facts.inputTokens = int(g.promptTokenCount);
+    if (int(g.candidatesTokenCount) >= 0) facts.outputTokens = int(g.candidatesTokenCount);
+  }
+  const model = typeof o.model === 'string' ? o.model : typeof o.modelVersion === 'string' ? o.modelVersion : undefined;
+  return model !== undefined && model.length <= 128 ? model : undefined;
+}
+
 /** The reader for a response, chosen by its content type. */
 export function readerFor(contentType: string, format: PayloadFormat | undefined): ResponseReader {
   const ct = contentType.toLowerCase();
