@@ -61,11 +61,39 @@ const FORMATS = {
     after: [() => uiPart({ type: 'text-end', id: 't1' }), () => uiPart({ type: 'finish-step' }), () => uiPart({ type: 'finish' }), () => 'data: [DONE]\n\n'],
   },
 };
+// `model`: each answer is a streamed chat completion the endpoint requests from a model server
+// (BENCH_MODEL_URL, bench/model-server.js) through the official `openai` SDK and relays token by
+// token, as a chatbot backend does; the GenAI hook times that call.
+FORMATS.model = FORMATS.generic;
 const WIRE = FORMATS[FORMAT];
 if (WIRE === undefined) throw new Error(`BENCH_SSE_FORMAT must be one of ${Object.keys(FORMATS).join(', ')}`);
 
 const app = express();
 app.disable('x-powered-by');
+
+if (FORMAT === 'model') {
+  const OpenAI = require('openai');
+  const client = new OpenAI({ baseURL: process.env.BENCH_MODEL_URL, apiKey: 'sk-bench', maxRetries: 0 });
+  app.get('/api/chat/stream', async (req, res) => {
+    res.status(200);
+    res.setHeader('Content-Type', 'text/event-stream');
+    res.setHeader('Cache-Control', 'no-cache');
+    res.setHeader('Connection', 'keep-alive');
+    res.flushHeaders();
+    try {
+      const stream = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Say hello' }], stream: true });
+      for await (const chunk of stream) {
+        const token = chunk.choices[0]?.delta?.content;
+        if (token) res.write(`data: ${JSON.stringify({ token })}\n\n`);
+      }
+      res.write(audioEvent());
+      res.write(DONE_EVENT);
+    } catch {
+      res.write('event: error\ndata: {"type":"llm"}\n\n');
+    }
+    res.end();
+  });
+}
 
 app.get('/api/chat/stream', (req, res) => {
   res.status(200);

@@ -59,7 +59,7 @@ function usage() {
                                 [--max-background CORES=0.25] [--retries N=1] [--wait-quiet S=20] [--budget S=240]
                                 [--mode sequential|sliced] [--slice-ms MS=250]
                                 [--shape burst|per-token]   # the endpoint's writes: two event-loop turns, or one event per turn
-                                [--format generic|openai|ai-sdk]   # the token events' wire format (bench/sse-server.js)
+                                [--format generic|openai|ai-sdk|model]   # the token events' wire format (bench/sse-server.js); model: relayed from a model server through the openai SDK
                                 [--endpoint stream|chat]   # the stream alone, or a whole chat request with Redis and Postgres (bench/chat-server.js)
                                 [--pin]   # servers on the last CPU, load generator and this process on the others (taskset)
                                 [--cpu-prof VARIANT,... [--profile-dir DIR]]   # profile these variants' servers
@@ -139,7 +139,7 @@ function parseArgs(argv) {
   }
   if (!(o.warmup >= 0)) throw new Error('--warmup must be >= 0');
   if (o.shape !== 'burst' && o.shape !== 'per-token') throw new Error('--shape must be burst or per-token');
-  if (!['generic', 'openai', 'ai-sdk'].includes(o.format)) throw new Error('--format must be generic, openai or ai-sdk');
+  if (!['generic', 'openai', 'ai-sdk', 'model'].includes(o.format)) throw new Error('--format must be generic, openai, ai-sdk or model');
   if (!(o.endpoint in SERVERS)) throw new Error('--endpoint must be stream or chat');
   if (o.mode !== 'sequential' && o.mode !== 'sliced') throw new Error(`--mode must be sequential or sliced\n${usage()}`);
   return o;
@@ -404,7 +404,7 @@ async function startVariant(variantName, { cpuProfDir, cpuProfName } = {}) {
     if (cpuProfName) nodeArgs.unshift(`--cpu-prof-name=${cpuProfName}`);
   }
   const spawnedAt = performance.now();
-  const env = { ...process.env, PORT: '0', BENCH_SSE_SHAPE: SHAPE, BENCH_SSE_FORMAT: FORMAT, ...v.env(promPort) };
+  const env = { ...process.env, PORT: '0', BENCH_SSE_SHAPE: SHAPE, BENCH_SSE_FORMAT: FORMAT, ...(MODEL_URL ? { BENCH_MODEL_URL: MODEL_URL } : {}), ...v.env(promPort) };
   if (!v.prometheus) delete env.OTEL_EXPORTER_PROMETHEUS_PORT;
   const server = startServer({ nodeArgs, script: SERVER, env, cwd: ROOT, cpus: SERVER_CPUS });
   const h = {
@@ -785,12 +785,30 @@ function snapshotDist() {
   REGISTER = path.join(DIST, 'instrumentation', 'register.js');
 }
 
+/** --format model: the model server every variant's endpoint calls (one, uninstrumented, started once). */
+let MODEL_URL;
+
+async function startModelServer() {
+  const { spawn } = require('node:child_process');
+  const child = spawn(process.execPath, [path.join(__dirname, 'model-server.js')], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const port = await new Promise((resolve, reject) => {
+    child.once('exit', () => reject(new Error('bench/model-server.js exited')));
+    child.stdout.on('data', (d) => {
+      const m = /ready (\d+)/.exec(String(d));
+      if (m) resolve(Number(m[1]));
+    });
+  });
+  process.once('exit', () => child.kill());
+  return `http://127.0.0.1:${port}/v1`;
+}
+
 async function main() {
   installCleanup();
   const opts = parseArgs(process.argv.slice(2));
   SHAPE = opts.shape;
   FORMAT = opts.format;
   SERVER = SERVERS[opts.endpoint];
+  if (FORMAT === 'model') MODEL_URL = await startModelServer();
   if (opts.pin) {
     const n = require('node:os').availableParallelism();
     if (n < 2) throw new Error('--pin needs at least 2 CPUs');

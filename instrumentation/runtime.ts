@@ -10,6 +10,7 @@ import {
 import type { AddressInfo } from 'node:net';
 import type { InstrumentationConfig } from './config/env';
 import { createReaders } from './export/readers';
+import { installFetchHook } from './genai/fetch-hook';
 import { installHttpHook } from './hooks/http';
 import { ioredisTarget } from './hooks/ioredis';
 import { patchModules, type ModuleTarget } from './hooks/module-patcher';
@@ -71,6 +72,7 @@ export function startRuntime(config: InstrumentationConfig, options: StartOption
   const undo: (() => void)[] = [];
   if (options.hooks !== false) {
     if (config.hooks.http) undo.push(installHttpHook(recorder, config));
+    if (config.hooks.genai) undo.push(installFetchHook(recorder));
     const targets: ModuleTarget[] = [];
     if (config.hooks.ioredis) targets.push(ioredisTarget(recorder, config.cachePrefixes));
     if (config.hooks.pg) targets.push(pgTarget(recorder));

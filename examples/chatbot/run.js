@@ -109,7 +109,9 @@ async function main() {
     cwd: REPO_ROOT,
     // One name for the metrics' service_name and the health report (OTel's own default would be
     // unknown_service:node, which no dashboard filter expects).
-    env: { ...process.env, PORT: port, CHATPULSE_HEALTH_PORT: healthPort, OTEL_SERVICE_NAME: process.env.OTEL_SERVICE_NAME || 'chatbot' },
+    // LLM_API=openai: the answer comes through the openai SDK from a local model server, so the
+    // dashboards' "Model calls" row has data (LLM_API=simulated keeps it in-process).
+    env: { ...process.env, PORT: port, CHATPULSE_HEALTH_PORT: healthPort, OTEL_SERVICE_NAME: process.env.OTEL_SERVICE_NAME || 'chatbot', LLM_API: process.env.LLM_API || 'openai' },
     stdio: 'inherit',
   });
   const exited = once(child, 'exit');

@@ -13,6 +13,7 @@ const { createLogger, describeError } = require('./lib/log');
 const { createCache } = require('./lib/cache');
 const { createStore, StoreUnavailableError } = require('./lib/store');
 const { runChat, openSpeech, kbKey, LlmError, TtsError } = require('./lib/chat');
+const { createOpenAiLlm } = require('./lib/llm-openai');
 
 const MAX_MESSAGE_CHARS = 4000;
 const CONVERSATION_ID = /^[\w.:-]{1,128}$/;
@@ -116,7 +117,8 @@ function createApp(options = {}) {
   const logger = options.logger ?? createLogger();
   const cache = createCache({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix, logger });
   const store = createStore({ url: config.databaseUrl, logger });
-  const deps = { config, cache, store };
+  const llm = config.llmApi === 'openai' ? createOpenAiLlm(config) : undefined;
+  const deps = { config, cache, store, llm };
   const inFlight = new Set();
   let draining = false;
 
@@ -240,7 +242,7 @@ function createApp(options = {}) {
     res.status(status).json({ error: { type, message } });
   });
 
-  const ready = Promise.all([cache.connect(), store.init()]).then(() => undefined);
+  const ready = Promise.all([cache.connect(), store.init(), llm?.ready]).then(() => undefined);
 
   /**
    * New requests get 503 at once; answers in progress may finish for up to `graceMs`, then the
@@ -255,6 +257,7 @@ function createApp(options = {}) {
 
   async function close() {
     drain();
+    llm?.close();
     await Promise.all([cache.close(), store.close()]);
   }
 

@@ -35,7 +35,7 @@ export interface InstrumentationConfig {
   readonly limits: RecorderLimits;
   readonly shutdownTimeoutMillis: number;
   /** Which automatic hooks to install. */
-  readonly hooks: { readonly http: boolean; readonly ioredis: boolean; readonly pg: boolean };
+  readonly hooks: { readonly http: boolean; readonly ioredis: boolean; readonly pg: boolean; readonly genai: boolean };
 }
 
 /** One configuration value that was rejected, with the default used instead. */
@@ -104,6 +104,8 @@ export const INSTRUMENTATION_SETTINGS = Object.freeze({
   hookHttp: setting({ key: 'hooks.http', env: 'CHATPULSE_INSTRUMENT_HTTP', parse: bool, default: true }),
   hookIoredis: setting({ key: 'hooks.ioredis', env: 'CHATPULSE_INSTRUMENT_IOREDIS', parse: bool, default: true }),
   hookPg: setting({ key: 'hooks.pg', env: 'CHATPULSE_INSTRUMENT_PG', parse: bool, default: true }),
+  hookGenai: setting({ key: 'hooks.genai', env: 'CHATPULSE_INSTRUMENT_GENAI', parse: bool, default: true }),
+  maxModels: setting({ key: 'limits.maxModels', env: 'CHATPULSE_MAX_MODELS', parse: int(1, 1_000), default: DEFAULT_LIMITS.maxModels! }),
 });
 
 /** `OTEL_EXPORTER_OTLP_HEADERS`: comma-separated `key=value`, values percent-encoded. */
@@ -224,9 +226,9 @@ export function resolveConfig(env: Env): { config: InstrumentationConfig; proble
       tokenField: s.tokenField,
     },
     cachePrefixes: Object.freeze(parseCachePrefixes(r, env)),
-    limits: Object.freeze({ maxRoutes: s.maxRoutes, maxSeriesPerMetric: s.maxSeries, maxCaches: DEFAULT_LIMITS.maxCaches }),
+    limits: Object.freeze({ maxRoutes: s.maxRoutes, maxSeriesPerMetric: s.maxSeries, maxCaches: DEFAULT_LIMITS.maxCaches, maxModels: s.maxModels }),
     shutdownTimeoutMillis: s.shutdownTimeoutMillis,
-    hooks: Object.freeze({ http: s.hookHttp, ioredis: s.hookIoredis, pg: s.hookPg }),
+    hooks: Object.freeze({ http: s.hookHttp, ioredis: s.hookIoredis, pg: s.hookPg, genai: s.hookGenai }),
   };
   return { config: deepFreeze(config), problems: r.rejections };
 }

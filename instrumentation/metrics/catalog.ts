@@ -30,6 +30,14 @@ export const TOKEN_BUCKETS: readonly number[] = Object.freeze([
   1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864,
 ]);
 
+/**
+ * Model-call latencies (duration, time to first chunk, time per output chunk): the OpenTelemetry
+ * GenAI conventions' bucket advice. The upstream alert thresholds sit on these edges (1.28, 2.56 s).
+ */
+export const GENAI_LATENCY_BUCKETS_SECONDS: readonly number[] = Object.freeze([
+  0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
+]);
+
 /** KPI thresholds that must be exact bucket edges (src/grading/kpi-table.ts). */
 export const KPI_THRESHOLDS_SECONDS: readonly number[] = Object.freeze([0.5, 1, 1.5, 2, 3, 5, 8]);
 
@@ -47,7 +55,23 @@ export const ATTR = Object.freeze({
   CPU_MODE: 'cpu.mode',
   HEAP_STAT: 'v8js.heap.stat',
   TOKEN_TYPE: 'gen_ai.token.type',
+  GENAI_OPERATION: 'gen_ai.operation.name',
+  GENAI_PROVIDER: 'gen_ai.provider.name',
+  GENAI_REQUEST_MODEL: 'gen_ai.request.model',
+  GENAI_RESPONSE_MODEL: 'gen_ai.response.model',
+  SERVER_ADDRESS: 'server.address',
+  SERVER_PORT: 'server.port',
 });
+
+/**
+ * `gen_ai.operation.name` values Chatpulse reports: the conventions' `chat`, `generate_content`
+ * and `embeddings`, and `text_to_speech` (no convention value exists yet) for speech synthesis.
+ */
+export const GENAI_OPERATIONS = Object.freeze(['chat', 'generate_content', 'embeddings', 'text_to_speech'] as const);
+export type GenAiOperation = (typeof GENAI_OPERATIONS)[number];
+
+/** Model, provider or server value past its cardinality limit, or not a plain identifier. */
+export const GENAI_OVERFLOW = '_OTHER';
 
 /** `gen_ai.token.type` values. */
 export type TokenType = 'input' | 'output';
@@ -87,6 +111,16 @@ export interface MetricDefinition {
   readonly attributes: readonly string[];
   readonly buckets?: readonly number[];
 }
+
+/** The attributes every model-call metric carries (besides `error.type` and `gen_ai.token.type`). */
+const GENAI_CALL_ATTRIBUTES: readonly string[] = [
+  ATTR.GENAI_OPERATION,
+  ATTR.GENAI_PROVIDER,
+  ATTR.GENAI_REQUEST_MODEL,
+  ATTR.GENAI_RESPONSE_MODEL,
+  ATTR.SERVER_ADDRESS,
+  ATTR.SERVER_PORT,
+];
 
 function def(d: MetricDefinition): MetricDefinition {
   return Object.freeze({ ...d, attributes: Object.freeze([...d.attributes]) });
@@ -191,6 +225,40 @@ export const METRICS = Object.freeze({
     description: 'Duration of database client operations.',
     attributes: [ATTR.DB_SYSTEM, ATTR.DB_OPERATION, ATTR.ERROR_TYPE],
     buckets: DB_BUCKETS_SECONDS,
+  }),
+  // Model calls the app makes (OpenTelemetry GenAI client conventions, Development stability:
+  // the names live here only, so a rename upstream is one change).
+  genaiOperationDuration: def({
+    name: 'gen_ai.client.operation.duration',
+    kind: 'histogram',
+    unit: 's',
+    description: 'GenAI operation duration: from the request to the last byte of the response (or the failure).',
+    attributes: [...GENAI_CALL_ATTRIBUTES, ATTR.ERROR_TYPE],
+    buckets: GENAI_LATENCY_BUCKETS_SECONDS,
+  }),
+  genaiTimeToFirstChunk: def({
+    name: 'gen_ai.client.operation.time_to_first_chunk',
+    kind: 'histogram',
+    unit: 's',
+    description: 'Time from the request to the first response chunk that carries output (text, tool call, reasoning, audio); streaming calls only.',
+    attributes: GENAI_CALL_ATTRIBUTES,
+    buckets: GENAI_LATENCY_BUCKETS_SECONDS,
+  }),
+  genaiTimePerOutputChunk: def({
+    name: 'gen_ai.client.operation.time_per_output_chunk',
+    kind: 'histogram',
+    unit: 's',
+    description: 'Time between an output chunk and the previous one, for each output chunk after the first; streaming calls only.',
+    attributes: GENAI_CALL_ATTRIBUTES,
+    buckets: GENAI_LATENCY_BUCKETS_SECONDS,
+  }),
+  genaiTokenUsage: def({
+    name: 'gen_ai.client.token.usage',
+    kind: 'histogram',
+    unit: '{token}',
+    description: 'Input and output tokens per model call, as the API reported them (input includes cached input).',
+    attributes: [...GENAI_CALL_ATTRIBUTES, ATTR.TOKEN_TYPE],
+    buckets: TOKEN_BUCKETS,
   }),
   memoryRss: def({
     name: 'process.memory.usage',

@@ -72,6 +72,11 @@ export class ChatpulseMetricProducer implements MetricProducer {
       this.sum(r.cacheLookups, true, nowMs),
       this.sum(r.errors, true, nowMs),
       this.histogram(r.dbDuration, nowMs),
+      // A call's series are resolved together; the ones it did not use (no stream, no usage) stay out.
+      this.histogram(r.modelCalls.duration, nowMs, true),
+      this.histogram(r.modelCalls.firstChunk, nowMs, true),
+      this.histogram(r.modelCalls.chunkGap, nowMs, true),
+      this.histogram(r.modelCalls.tokens, nowMs, true),
     ];
     if (this.sampler !== undefined) out.push(...this.processMetrics(nowMs));
     return out.filter((m) => m.dataPoints.length > 0);

@@ -13,6 +13,7 @@ import {
   type StreamOutcome,
   type TokenType,
 } from './catalog';
+import { ModelCallTable, type ModelCallSeries } from './model-calls';
 
 /** One time series: its attributes, when it started, and its running value. */
 export interface Series<V> {
@@ -132,6 +133,20 @@ export interface RecorderListener {
   onHttpRequest?(method: string, route: string, status: number, seconds: number): void;
   onCacheLookup?(cache: string, result: CacheResult, count: number): void;
   onError?(type: ErrorType): void;
+  /** A model call the app made ended (`firstChunkSeconds` -1 when it streamed no output). */
+  onModelCall?(call: ModelCallReport): void;
+}
+
+/** One finished model call, as the health service sees it. */
+export interface ModelCallReport {
+  readonly provider: string;
+  /** The bounded model (request model, else response model, else `_OTHER`). */
+  readonly model: string;
+  readonly operation: string;
+  readonly seconds: number;
+  readonly firstChunkSeconds: number;
+  /** Undefined when the call succeeded. */
+  readonly errorType: string | undefined;
 }
 
 export interface RecorderLimits {
@@ -141,12 +156,15 @@ export interface RecorderLimits {
   readonly maxSeriesPerMetric: number;
   /** Distinct cache names. */
   readonly maxCaches: number;
+  /** Distinct model names (request and response) before new ones collapse into `_OTHER`. */
+  readonly maxModels?: number;
 }
 
 export const DEFAULT_LIMITS: RecorderLimits = Object.freeze({
   maxRoutes: 100,
   maxSeriesPerMetric: 2000,
   maxCaches: 32,
+  maxModels: 50,
 });
 
 const KNOWN_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH'];
@@ -180,6 +198,8 @@ export class Recorder {
   readonly cacheLookups: Counter;
   readonly errors: Counter;
   readonly dbDuration: Histogram;
+  /** The GenAI client series (model calls the app makes). */
+  readonly modelCalls: ModelCallTable;
 
   private readonly routes = new Map<string, RouteSeries>();
   private readonly activeByMethod = new Map<string, Series<number>>();
@@ -205,6 +225,7 @@ export class Recorder {
     this.cacheLookups = count(METRICS.cacheLookups);
     this.errors = count(METRICS.errors);
     this.dbDuration = hist(METRICS.dbDuration);
+    this.modelCalls = new ModelCallTable(n, limits.maxModels ?? DEFAULT_LIMITS.maxModels!);
   }
 
   addListener(listener: RecorderListener): () => void {
@@ -318,6 +339,32 @@ export class Recorder {
     const t = (ERROR_TYPE_SET.has(type) ? type : 'other') as ErrorType;
     this.errors.get(t, () => ({ [ATTR.ERROR_TYPE]: t })).value += 1;
     for (const l of this.listeners) l.onError?.(t);
+  }
+
+  modelFirstChunk(series: ModelCallSeries, seconds: number): void {
+    series.firstChunk.value.record(seconds);
+  }
+
+  modelChunkGap(series: ModelCallSeries, seconds: number): void {
+    series.chunkGap.value.record(seconds);
+  }
+
+  /** A model call ended: its duration (by error type when it failed), its usage (-1: not reported). */
+  modelCallEnded(
+    series: ModelCallSeries,
+    operation: string,
+    errorType: string | undefined,
+    seconds: number,
+    firstChunkSeconds: number,
+    input: number,
+    output: number,
+  ): void {
+    (errorType === undefined ? series.duration : series.failed(errorType)).value.record(seconds);
+    if (input >= 0) series.inputTokens.value.record(input);
+    if (output >= 0) series.outputTokens.value.record(output);
+    if (this.listeners.length === 0) return;
+    const report: ModelCallReport = { provider: series.provider, model: series.model, operation, seconds, firstChunkSeconds, errorType };
+    for (const l of this.listeners) l.onModelCall?.(report);
   }
 
   /**

@@ -14,6 +14,8 @@ import { mountStatusPage } from '../ui';
 import { createLogger } from './logger';
 import { defaultServiceName } from '../../common/service-name';
 import { VERSION } from '../../common/version';
+import { withPassiveUpstreams } from '../checks/passive-upstreams';
+import { UpstreamWindow } from '../signals/upstream-window';
 
 
 export interface CreateHealthOptions {
@@ -123,7 +125,8 @@ export async function startHealth(config: HealthConfig, options: Omit<CreateHeal
   const service = new HealthService({
     config,
     signals: HealthService.windowSource(recorder, config, sampler),
-    dependencies: schedulerSource(scheduler, checks),
+    // Model providers the app called, graded from those calls (passive: no probe traffic).
+    dependencies: withPassiveUpstreams(schedulerSource(scheduler, checks), new UpstreamWindow(recorder, config.windowMs).attach(), config.minSamples),
   });
   const alerting = await createAlerting({
     config,

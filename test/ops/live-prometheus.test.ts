@@ -219,6 +219,8 @@ describe('live: Prometheus scrapes the instrumented sample backend', () => {
       TTS_CHUNK_INTERVAL_MS: '5',
       TTS_CACHE_TTL_S: '120',
       SSE_PING_MS: '0',
+      // The answer comes through the openai SDK from the sample's local model server: the Model calls row.
+      LLM_API: 'openai',
     };
     for (const [service, errorRate] of [
       [STEADY, '0'],

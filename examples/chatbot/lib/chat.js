@@ -129,7 +129,7 @@ async function runChat(deps, { conversationId, message, audio }, signal, emit) {
   const tokens = [];
   let sentence = '';
   try {
-    for await (const token of streamCompletion(context, config, signal)) {
+    for await (const token of (deps.llm?.streamCompletion ?? streamCompletion)(context, config, signal)) {
       tokens.push(token);
       await emit({ type: 'token', token });
       if (!speech) continue;

@@ -20,6 +20,12 @@ const SETTINGS = [
   ['llmErrorRate', 'LLM_ERROR_RATE', 0.02, 'ratio'],
   ['llmErrorThrowRatio', 'LLM_ERROR_THROW_RATIO', 0.25, 'ratio'],
 
+  // `simulated`: the LLM is a generator in this process; `openai`: calls through the openai SDK.
+  ['llmApi', 'LLM_API', 'simulated', 'llm-api'],
+  ['llmBaseUrl', 'LLM_BASE_URL', '', 'string'],
+  ['llmModel', 'LLM_MODEL', 'sample-model', 'string'],
+  ['llmApiKey', 'LLM_API_KEY', 'sample-key', 'string'],
+
   ['ttsFirstAudioMs', 'TTS_FIRST_AUDIO_MS', 250, 'ms'],
   ['ttsFirstAudioJitterMs', 'TTS_FIRST_AUDIO_JITTER_MS', 100, 'ms'],
   ['ttsChunks', 'TTS_CHUNKS', 4, 'count'],
@@ -35,6 +41,10 @@ function parse(kind, raw, source) {
     throw new Error(`${source} must be ${expected}, got ${JSON.stringify(raw)}`);
   };
   if (kind === 'string') return String(raw);
+  if (kind === 'llm-api') {
+    if (raw !== 'simulated' && raw !== 'openai') fail('simulated or openai');
+    return raw;
+  }
   if (kind === 'url') {
     if (!URL.canParse(String(raw))) fail('a URL');
     return String(raw);

@@ -114,6 +114,8 @@ async function* synthesizeSpeech(config, signal) {
 
 module.exports = {
   AUDIO_CHUNK_BYTES,
+  composeAnswer,
+  sampleLatency,
   LlmError,
   TtsError,
   retrieveContext,

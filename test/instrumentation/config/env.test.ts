@@ -46,7 +46,7 @@ describe('resolveConfig: defaults', () => {
     ]);
     expect(config.limits).toEqual(DEFAULT_LIMITS);
     expect(config.shutdownTimeoutMillis).toBe(3000);
-    expect(config.hooks).toEqual({ http: true, ioredis: true, pg: true });
+    expect(config.hooks).toEqual({ http: true, ioredis: true, pg: true, genai: true });
   });
 
   it('empty and blank values count as unset', () => {
@@ -83,6 +83,8 @@ describe('resolveConfig: every variable', () => {
       CHATPULSE_INSTRUMENT_HTTP: 'false',
       CHATPULSE_INSTRUMENT_IOREDIS: '0',
       CHATPULSE_INSTRUMENT_PG: 'true',
+      CHATPULSE_INSTRUMENT_GENAI: 'false',
+      CHATPULSE_MAX_MODELS: '20',
     });
     expect(problems).toEqual([]);
     expect(config.disabled).toBe(true);
@@ -104,9 +106,9 @@ describe('resolveConfig: every variable', () => {
     // Longest prefix first, so kb:v2: keys are not counted as kb.
     expect(config.cachePrefixes[0]).toEqual({ name: 'kbv2', prefix: 'kb:v2:' });
     expect(config.cachePrefixes.map((c) => c.name).sort()).toEqual(['kb', 'kbv2', 'tts']);
-    expect(config.limits).toEqual({ maxRoutes: 50, maxSeriesPerMetric: 500, maxCaches: DEFAULT_LIMITS.maxCaches });
+    expect(config.limits).toEqual({ maxRoutes: 50, maxSeriesPerMetric: 500, maxCaches: DEFAULT_LIMITS.maxCaches, maxModels: 20 });
     expect(config.shutdownTimeoutMillis).toBe(0);
-    expect(config.hooks).toEqual({ http: false, ioredis: false, pg: true });
+    expect(config.hooks).toEqual({ http: false, ioredis: false, pg: true, genai: false });
   });
 
   it('OTEL_METRICS_EXPORTER=none means no exporter; an empty SSE list means no names', () => {
