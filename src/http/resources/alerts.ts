@@ -65,7 +65,7 @@ export function mountAlertsApi(router: Router, guard: (path: string) => RequestH
   const base = limits[BASE];
   // One budget for the whole alerts API (20/min per client by default), unless a
   // sub-path has a limit of its own; the token check is the router's bearer auth.
-  const shared: RequestHandler[] = [...(base === undefined ? [] : [rateLimit(BASE, base)]), bearerAuth(core.config.token)];
+  const shared: RequestHandler[] = [...(base === undefined ? [] : [rateLimit(BASE, base, core.config.trustProxy)]), bearerAuth(core.config.token)];
   const chain = (path: string): RequestHandler[] => (path !== BASE && limits[path] !== undefined ? guard(path) : shared);
   const alertsChain = chain(BASE);
   const json = express.json({ limit: '64kb' });
