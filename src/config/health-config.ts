@@ -61,6 +61,10 @@ export interface HealthConfig {
   readonly alertIntervalMs: number | undefined;
   /** CHATPULSE_ALERT_WEBHOOK_URL: overrides `alerts.webhook.url`. */
   readonly alertWebhookUrl: string | undefined;
+  /** CHATPULSE_ALERT_API_TIMEOUT: overrides `alerts.apiTimeout` (default 500 ms). */
+  readonly alertApiTimeoutMs: number | undefined;
+  /** CHATPULSE_ALERT_SPOOL_DIR: overrides `alerts.spool.dir`. */
+  readonly alertSpoolDir: string | undefined;
   /** The file the configuration came from, if any (PUT of a rule writes back to it). */
   readonly file: string | undefined;
 }
@@ -143,6 +147,8 @@ export const HEALTH_SETTINGS = Object.freeze({
   drainTimeoutMs: setting({ key: 'drainTimeoutMs', env: 'CHATPULSE_SHUTDOWN_DRAIN', file: 'drainTimeout', parse: durationParser(0), default: 10_000 }),
   alertIntervalMs: setting<number | undefined>({ key: 'alertIntervalMs', env: 'CHATPULSE_ALERT_INTERVAL', parse: durationParser(MIN_ALERT_INTERVAL_MS), default: undefined }),
   alertWebhookUrl: setting<string | undefined>({ key: 'alertWebhookUrl', env: 'CHATPULSE_ALERT_WEBHOOK_URL', parse: httpUrl, default: undefined }),
+  alertApiTimeoutMs: setting<number | undefined>({ key: 'alertApiTimeoutMs', env: 'CHATPULSE_ALERT_API_TIMEOUT', parse: durationParser(10), default: undefined }),
+  alertSpoolDir: setting<string | undefined>({ key: 'alertSpoolDir', env: 'CHATPULSE_ALERT_SPOOL_DIR', parse: text, default: undefined }),
 });
 
 const KPI_ENV = (k: KpiKey) => k.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase();
@@ -331,6 +337,8 @@ export function resolveHealthConfig(input: HealthConfigInput = {}, env: Env = pr
     alertsInput: c.alerts,
     alertIntervalMs: plain.alertIntervalMs,
     alertWebhookUrl: plain.alertWebhookUrl,
+    alertApiTimeoutMs: plain.alertApiTimeoutMs,
+    alertSpoolDir: plain.alertSpoolDir,
     file: fileName ? path.resolve(fileName) : undefined,
   };
   return Object.freeze(config);

@@ -134,6 +134,8 @@ export async function startHealth(config: HealthConfig, options: Omit<CreateHeal
     ...(config.database !== undefined ? { databaseUrl: config.database.url } : {}),
     ...(config.alertWebhookUrl !== undefined ? { webhookUrl: config.alertWebhookUrl } : {}),
     ...(config.alertIntervalMs !== undefined ? { evaluationIntervalMs: config.alertIntervalMs } : {}),
+    ...(config.alertApiTimeoutMs !== undefined ? { apiTimeoutMs: config.alertApiTimeoutMs } : {}),
+    ...(config.alertSpoolDir !== undefined ? { spoolDir: config.alertSpoolDir } : {}),
   });
   const serviceName = options.serviceName ?? defaultServiceName();
   const router = createHealthRouter({
