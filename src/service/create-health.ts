@@ -14,6 +14,7 @@ import { mountStatusPage } from '../ui';
 import { createLogger } from './logger';
 import { defaultServiceName } from '../../common/service-name';
 import { VERSION } from '../../common/version';
+import { ChatpulseConfigError } from '../../common/errors';
 
 
 export interface CreateHealthOptions {
@@ -119,6 +120,10 @@ export async function startHealth(config: HealthConfig, options: Omit<CreateHeal
   const recorder = options.recorder ?? runtime?.recorder ?? globalRecorder();
   const sampler = options.sampler ?? runtime?.sampler;
   const checks = dependencyChecks(config, options);
+  const unknown = (config.readiness.dependencies ?? []).filter((n) => !checks.some((c) => c.name === n));
+  if (unknown.length > 0) {
+    throw ChatpulseConfigError.of('readiness', `unknown check ${unknown.map((n) => JSON.stringify(n)).join(', ')} (configured checks: ${checks.map((c) => c.name).join(', ')}; or required, kpis, a KPI key, tag:<tag>)`);
+  }
   const scheduler = new CheckScheduler(checks, { onError: (err, context) => logger.warn({ err, context }, 'health check error') });
   const service = new HealthService({
     config,
