@@ -7,10 +7,16 @@
  * | -------------------------------- | ---------------------- | ------------------------------------------------------ |
  * | CHATPULSE_ERR_CONFIG             | ChatpulseConfigError   | a setting is invalid; thrown once at start, naming it  |
  * | CHATPULSE_ERR_USAGE              | UsageError             | bad command line (the CLI exits 2)                     |
- * | CHATPULSE_ERR_BAD_REQUEST        | HttpError 400          | a query parameter or body is invalid                   |
- * | CHATPULSE_ERR_NOT_FOUND          | HttpError 404          | an unknown alert, rule or unconfigured check           |
+ * | CHATPULSE_ERR_BAD_REQUEST        | HttpError 400          | a query parameter, path or body is invalid             |
+ * | CHATPULSE_ERR_UNAUTHORIZED       | HttpError 401          | a missing or wrong bearer token                        |
+ * | CHATPULSE_ERR_NOT_FOUND          | HttpError 404          | an unknown path, alert, rule or unconfigured check     |
+ * | CHATPULSE_ERR_METHOD_NOT_ALLOWED | HttpError 405          | a known path asked with a method it does not serve     |
  * | CHATPULSE_ERR_CONFLICT           | HttpError 409          | a transition the alert's state does not allow          |
+ * | CHATPULSE_ERR_PAYLOAD_TOO_LARGE  | HttpError 413          | a request body over the endpoint's limit               |
+ * | CHATPULSE_ERR_RATE_LIMITED       | HttpError 429          | a client over an endpoint's rate limit                 |
+ * | CHATPULSE_ERR_INTERNAL           | (HTTP 500)             | a bug: logged with the request id, never detailed      |
  * | CHATPULSE_ERR_STORE_UNAVAILABLE  | StoreUnavailableError  | the alert store is not ready or failed (HTTP 503)      |
+ * | CHATPULSE_ERR_ALREADY_APPLIED    | AlreadyAppliedError    | a spooled change replayed after it was applied; skipped|
  * | CHATPULSE_ERR_TIMEOUT            | TimeoutError           | a dependency check ran past its deadline               |
  */
 
@@ -18,9 +24,15 @@ export const ERROR_CODES = Object.freeze({
   CHATPULSE_ERR_CONFIG: 'CHATPULSE_ERR_CONFIG',
   CHATPULSE_ERR_USAGE: 'CHATPULSE_ERR_USAGE',
   CHATPULSE_ERR_BAD_REQUEST: 'CHATPULSE_ERR_BAD_REQUEST',
+  CHATPULSE_ERR_UNAUTHORIZED: 'CHATPULSE_ERR_UNAUTHORIZED',
   CHATPULSE_ERR_NOT_FOUND: 'CHATPULSE_ERR_NOT_FOUND',
+  CHATPULSE_ERR_METHOD_NOT_ALLOWED: 'CHATPULSE_ERR_METHOD_NOT_ALLOWED',
   CHATPULSE_ERR_CONFLICT: 'CHATPULSE_ERR_CONFLICT',
+  CHATPULSE_ERR_PAYLOAD_TOO_LARGE: 'CHATPULSE_ERR_PAYLOAD_TOO_LARGE',
+  CHATPULSE_ERR_RATE_LIMITED: 'CHATPULSE_ERR_RATE_LIMITED',
+  CHATPULSE_ERR_INTERNAL: 'CHATPULSE_ERR_INTERNAL',
   CHATPULSE_ERR_STORE_UNAVAILABLE: 'CHATPULSE_ERR_STORE_UNAVAILABLE',
+  CHATPULSE_ERR_ALREADY_APPLIED: 'CHATPULSE_ERR_ALREADY_APPLIED',
   CHATPULSE_ERR_TIMEOUT: 'CHATPULSE_ERR_TIMEOUT',
 } as const);
 
@@ -96,8 +108,22 @@ export class UsageError extends ChatpulseError {
   }
 }
 
-const HTTP_CODES = { 400: ERROR_CODES.CHATPULSE_ERR_BAD_REQUEST, 404: ERROR_CODES.CHATPULSE_ERR_NOT_FOUND, 409: ERROR_CODES.CHATPULSE_ERR_CONFLICT } as const;
+const HTTP_CODES = {
+  400: ERROR_CODES.CHATPULSE_ERR_BAD_REQUEST,
+  401: ERROR_CODES.CHATPULSE_ERR_UNAUTHORIZED,
+  404: ERROR_CODES.CHATPULSE_ERR_NOT_FOUND,
+  405: ERROR_CODES.CHATPULSE_ERR_METHOD_NOT_ALLOWED,
+  409: ERROR_CODES.CHATPULSE_ERR_CONFLICT,
+  413: ERROR_CODES.CHATPULSE_ERR_PAYLOAD_TOO_LARGE,
+  429: ERROR_CODES.CHATPULSE_ERR_RATE_LIMITED,
+} as const;
 export type HttpErrorStatus = keyof typeof HTTP_CODES;
+
+/** The stable code an error answer of this status carries (`code` next to `error` in every error body). */
+export function codeForStatus(status: number): ErrorCode {
+  if (status === 503) return ERROR_CODES.CHATPULSE_ERR_STORE_UNAVAILABLE;
+  return (HTTP_CODES as Record<number, ErrorCode>)[status] ?? (status >= 500 ? ERROR_CODES.CHATPULSE_ERR_INTERNAL : ERROR_CODES.CHATPULSE_ERR_BAD_REQUEST);
+}
 
 /**
  * An HTTP request Chatpulse refuses. The response body is `{ error: message, ...extra, requestId }`
@@ -134,6 +160,19 @@ export class StoreUnavailableError extends ChatpulseError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'StoreUnavailableError';
+  }
+}
+
+/**
+ * A spooled change (accepted while the store was down) whose idempotency key the store has
+ * already recorded: it was applied before (its answer was lost, or the process crashed before the
+ * spool forgot it), so the replay skips it. Never reaches a client.
+ */
+export class AlreadyAppliedError extends ChatpulseError {
+  readonly code = ERROR_CODES.CHATPULSE_ERR_ALREADY_APPLIED;
+  constructor(readonly key: string) {
+    super(`change ${key} was already applied`);
+    this.name = 'AlreadyAppliedError';
   }
 }
 

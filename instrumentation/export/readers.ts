@@ -8,6 +8,7 @@ import type { InstrumentationConfig } from '../config/env';
 import { markInternalServer } from '../hooks/internal-server';
 import { log } from '../log';
 import { ChatpulseMetricProducer } from '../metrics/producer';
+import { trackExports } from './export-health';
 import type { ProcessSampler } from '../metrics/process-metrics';
 import type { Recorder } from '../metrics/recorder';
 
@@ -132,7 +133,8 @@ function otlpReader(
   // Chatpulse's series are all of the synchronous kind, for which both delta and lowmemory mean delta.
   const temporality = o.temporality === 'cumulative' ? 'cumulative' : 'delta';
   return new PeriodicExportingMetricReader({
-    exporter,
+    // Tracked: a refusing or hung collector is warned about and shown on /api/v1/health.
+    exporter: trackExports(exporter, 'OTLP', o.url),
     exportIntervalMillis: config.exportIntervalMillis,
     exportTimeoutMillis: Math.min(config.exportTimeoutMillis, config.exportIntervalMillis),
     metricProducers: [new ChatpulseMetricProducer(recorder, temporality, sampler)],

@@ -42,6 +42,7 @@ export const GENAI_LATENCY_BUCKETS_SECONDS: readonly number[] = Object.freeze([
 export const KPI_THRESHOLDS_SECONDS: readonly number[] = Object.freeze([0.5, 1, 1.5, 2, 3, 5, 8]);
 
 export const ATTR = Object.freeze({
+  EXPORTER: 'chatpulse.exporter',
   HTTP_METHOD: 'http.request.method',
   HTTP_ROUTE: 'http.route',
   HTTP_STATUS: 'http.response.status_code',
@@ -308,6 +309,13 @@ export const METRICS = Object.freeze({
     unit: 's',
     description: 'Event loop delay since the previous collection, by percentile (p50, p90, p99, max, mean).',
     attributes: [ATTR.EVENT_LOOP_PERCENTILE],
+  }),
+  exportFailures: def({
+    name: 'chatpulse.export.failures',
+    kind: 'counter',
+    unit: '{export}',
+    description: "Chatpulse's own push exports (OTLP) that failed: the collector refused, reset or did not answer.",
+    attributes: [ATTR.EXPORTER],
   }),
 } satisfies Record<string, MetricDefinition>);
 

@@ -11,6 +11,7 @@ import {
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { ATTR, METRICS, type MetricDefinition } from './catalog';
 import type { HistogramCell } from './histogram';
+import { exportFailureCounts } from '../export/export-health';
 import type { ProcessSampler } from './process-metrics';
 import type { Recorder, Series, SeriesSet } from './recorder';
 import { VERSION } from '../../common/version';
@@ -79,6 +80,7 @@ export class ChatpulseMetricProducer implements MetricProducer {
       this.histogram(r.modelCalls.tokens, nowMs, true),
     ];
     if (this.sampler !== undefined) out.push(...this.processMetrics(nowMs));
+    out.push(this.exportFailures(nowMs));
     return out.filter((m) => m.dataPoints.length > 0);
   }
 
@@ -164,6 +166,17 @@ export class ChatpulseMetricProducer implements MetricProducer {
       value.max = minMax.max;
     }
     return { attributes: s.attributes, startTime: start, endTime: end, value };
+  }
+
+  /** The self-metric of failed exports: cumulative (a count since start), one point per push exporter. */
+  private exportFailures(nowMs: number): MetricData {
+    return {
+      descriptor: this.descriptor(METRICS.exportFailures),
+      aggregationTemporality: AggregationTemporality.CUMULATIVE,
+      dataPointType: DataPointType.SUM,
+      isMonotonic: true,
+      dataPoints: exportFailureCounts().map((c) => ({ attributes: { [ATTR.EXPORTER]: c.exporter }, startTime: hrTime(this.recorder.startTimeMs), endTime: hrTime(nowMs), value: c.failures })),
+    };
   }
 
   private processMetrics(nowMs: number): MetricData[] {

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { readUnlessOvertaken } from './fresh-read';
-import type { AlertStore } from './store';
+import type { AlertQuery, AlertStore } from './store';
 import type { ActiveAlertSummary, AlertEvent, AlertRecord } from './types';
 
 /**
@@ -77,6 +77,25 @@ export class AlertCache {
     return () => {
       this.listeners.delete(listener);
     };
+  }
+
+  /** One open alert as last seen, if open. */
+  get(id: string): AlertRecord | undefined {
+    return this.cache.get(id);
+  }
+
+  /**
+   * The alerts API's list answered from the live view (the store did not answer in time): open
+   * alerts only, filtered, ordered and paged as the store does.
+   */
+  query(q: AlertQuery): { alerts: AlertRecord[]; total: number } {
+    const all = [...this.cache.values()]
+      .filter((a) => q.statuses.includes(a.status))
+      .filter((a) => q.severities === undefined || q.severities.includes(a.severity))
+      .filter((a) => q.categories === undefined || q.categories.includes(a.category))
+      .filter((a) => q.sinceMs === undefined || Date.parse(a.updatedAt) >= q.sinceMs)
+      .sort((a, b) => b.firedAt.localeCompare(a.firedAt) || a.id.localeCompare(b.id));
+    return { alerts: all.slice(q.offset, q.offset + q.limit), total: all.length };
   }
 
   /** Open alerts, newest first. */

@@ -11,7 +11,7 @@ import type { HealthService } from '../service/health-service';
 import { AlertCache } from './alert-cache';
 import { AlertmanagerReceiver } from './alertmanager-receiver';
 import { mountAlertsApi } from '../http/resources/alerts';
-import type { AlertsCore } from './core';
+import type { AlertsCore, Queued } from './core';
 import { parseAlertsSection, type AlertsSettings, type WebhookSettings } from './config';
 import { ErrorLog, MAX_MESSAGE } from './error-log';
 import { Evaluator, type EvaluationSummary } from './evaluator';
@@ -21,7 +21,9 @@ import { PostgresStore } from './postgres-store';
 import { RuleAdmin } from './rule-admin';
 import { RuleRegistry } from './rule-registry';
 import { alertStatistics } from './statistics';
-import type { AlertQuery, AlertStore } from './store';
+import { Spool, type NewSpoolEntry, type SpoolEntry } from './spool';
+import { StoreGate } from './store-gate';
+import { StoreUnavailableError, type AlertQuery, type AlertStore } from './store';
 import { isCategory, isLevel, type Action, type ActiveAlertSummary, type AlertEvent, type Level } from './types';
 
 export interface AlertingOptions {
@@ -50,6 +52,10 @@ export interface AlertingOptions {
   readonly webhook?: Partial<Omit<WebhookSettings, 'url'>>;
   /** Per-statement timeout against Postgres. Default 5000 ms. */
   readonly statementTimeoutMs?: number;
+  /** How long an API request waits for the store (CHATPULSE_ALERT_API_TIMEOUT); default `alerts.apiTimeout`, 500 ms. */
+  readonly apiTimeoutMs?: number;
+  /** Spool directory (CHATPULSE_ALERT_SPOOL_DIR); default `alerts.spool.dir`, none (memory only). */
+  readonly spoolDir?: string;
 }
 
 export interface Alerting {
@@ -72,9 +78,13 @@ export interface AlertingStatus {
   readonly evaluationIntervalMs: number;
   readonly lastEvaluation: (EvaluationSummary & { ok: true }) | { ok: false; at: string; error: string } | null;
   readonly webhook: { configured: boolean; sent: number; failedAttempts: number; dead: number } | null;
+  /** Changes accepted while the store was down, waiting to be written. */
+  readonly spool: { size: number; maxEntries: number; durable: boolean; applied: number; dropped: number };
 }
 
 const STOP_BOUND_MS = 5000;
+/** How often the spool is offered to the store while it holds anything. */
+const SPOOL_RETRY_MS = 1000;
 
 function componentCategory(component: string) {
   return component === 'database' ? 'database' : component === 'system' ? 'system' : 'integration';
@@ -126,6 +136,9 @@ class AlertingImpl implements Alerting {
   private queued: Promise<void> | undefined;
   private last: AlertingStatus['lastEvaluation'] = null;
   private evaluations = 0;
+  private readonly gate: StoreGate;
+  private readonly spool: Spool;
+  private spoolTimer: NodeJS.Timeout | undefined;
 
   constructor(o: AlertingOptions, settings: AlertsSettings) {
     this.o = o;
@@ -155,6 +168,9 @@ class AlertingImpl implements Alerting {
           onPoolError: (err) => this.logger.warn({ err: err.message }, 'alerts: Postgres connection lost'),
         })
       : new MemoryStore();
+    this.gate = new StoreGate(this.store.kind, o.apiTimeoutMs ?? settings.apiTimeoutMs);
+    const spoolDir = o.spoolDir ?? settings.spool.dir;
+    this.spool = new Spool({ maxEntries: settings.spool.maxEntries, logger: this.logger, ...(spoolDir !== undefined ? { dir: spoolDir } : {}) });
     this.errorLog = new ErrorLog({ now: this.now, onCritical: () => this.evaluateSoon() });
     this.registry = new RuleRegistry(settings.rules, this.logger);
     this.cache = new AlertCache(this.logger, () => this.notifier?.kick());
@@ -197,9 +213,19 @@ class AlertingImpl implements Alerting {
     this.unsubscribe.push(this.errorLog.attach(this.o.recorder));
     this.unsubscribe.push(this.o.service.onStatusChange(() => this.evaluateSoon()));
     if (this.o.dependencies !== undefined) this.unsubscribe.push(this.o.dependencies.onChange((c) => this.dependencyChanged(c)));
+    try {
+      await this.spool.load();
+    } catch (err) {
+      this.logger.error({ err: (err as Error).message }, 'alerts: the spool file could not be read; changes spooled by a previous run are not replayed');
+    }
     await this.init();
     this.timer = setInterval(() => void this.tick(), this.intervalMs);
     this.timer.unref();
+    this.spoolTimer = setInterval(() => {
+      if (this.spool.size > 0) void this.drainSpool();
+    }, SPOOL_RETRY_MS);
+    this.spoolTimer.unref();
+    if (this.spool.size > 0) void this.drainSpool();
     this.notifier?.start();
     this.logger.info(
       { store: this.store.kind, durable: this.store.durable, ready: this.ready, instance: this.instanceId, rules: this.registry.rules().length, intervalMs: this.intervalMs, webhook: this.webhook.url !== undefined },
@@ -216,10 +242,12 @@ class AlertingImpl implements Alerting {
         await this.store.init();
         this.ready = true;
         this.initError = undefined;
+        this.gate.answered();
         await this.ruleAdmin.refreshOverrides();
         await this.cache.refresh(this.store);
       } catch (err) {
         this.initError = (err as Error).message;
+        this.gate.failed(this.initError);
         this.logger.error({ err: this.initError, store: this.store.kind }, 'alerts: the alert store is not ready; retrying at the next evaluation (the alerts API answers 503 until then)');
       } finally {
         this.initializing = undefined;
@@ -237,11 +265,17 @@ class AlertingImpl implements Alerting {
     if (this.stopped) return;
     this.stopped = true;
     if (this.timer !== undefined) clearInterval(this.timer);
+    if (this.spoolTimer !== undefined) clearInterval(this.spoolTimer);
     if (this.soon !== undefined) clearTimeout(this.soon);
     for (const u of this.unsubscribe) u();
     this.unsubscribe = [];
     const deadline = Date.now() + STOP_BOUND_MS;
     await settleWithin(this.current ?? Promise.resolve(), STOP_BOUND_MS);
+    if (this.spool.size > 0 && this.ready) await settleWithin(this.drainSpool(), Math.max(0, deadline - Date.now()));
+    if (this.spool.size > 0) {
+      if (this.spool.durable) this.logger.warn({ waiting: this.spool.size }, 'alerts: stopping with spooled changes on disk; the next start writes them to the store');
+      else this.logger.error({ lost: this.spool.size }, 'alerts: stopping with spooled changes in memory only (no spool directory configured); they are lost');
+    }
     if (this.ready) {
       await settleWithin(
         this.evaluator.flush().catch((err) => this.logger.warn({ err: (err as Error).message }, 'alerts: final error counts not saved')),
@@ -304,10 +338,13 @@ class AlertingImpl implements Alerting {
       await this.ruleAdmin.refreshOverrides();
       const summary = await this.evaluator.run();
       await this.cache.refresh(this.store);
+      this.gate.answered();
       this.last = { ...summary, ok: true };
       if (++this.evaluations % 120 === 0) await this.prune();
+      if (this.spool.size > 0) void this.drainSpool();
     } catch (err) {
       const message = (err as Error).message;
+      if (err instanceof StoreUnavailableError) this.gate.failed(message);
       this.last = { ok: false, at: new Date(this.now()).toISOString(), error: message };
       this.logger.error({ err: message }, 'alerts: evaluation failed; alert state unchanged, retrying at the next interval');
     }
@@ -319,6 +356,57 @@ class AlertingImpl implements Alerting {
     } catch (err) {
       this.logger.warn({ err: (err as Error).message }, 'alerts: pruning old alert history failed');
     }
+  }
+
+  // ---- the spool (spool.ts) -------------------------------------------------------------------
+
+  /** Writes spooled changes to the store, in order; stops at the first it cannot take. */
+  private async drainSpool(): Promise<void> {
+    if (!this.ready) {
+      await this.init();
+      if (!this.ready) return;
+    }
+    const r = await this.spool.drain((e) => this.applySpooled(e));
+    if (r.blocked !== undefined) this.gate.failed(r.blocked);
+    else this.gate.answered();
+    if (r.applied + r.skipped > 0) {
+      this.logger.info({ applied: r.applied, skipped: r.skipped, dropped: r.dropped, waiting: this.spool.size }, 'alerts: spooled changes written to the store');
+      this.evaluateSoon();
+    }
+  }
+
+  private async applySpooled(e: SpoolEntry): Promise<void> {
+    if (e.kind === 'alertmanager') {
+      await this.receiver.receive(e.payload, { at: e.at, once: e.key });
+      return;
+    }
+    const r = await this.store.transition(e.ids, e.action, { instanceId: this.instanceId, at: e.at, notify: this.webhook.url !== undefined, by: e.by, note: e.note, once: e.key });
+    if (r.ok) {
+      for (const a of r.alerts) this.cache.applied(a, a.status === 'resolved' ? 'resolved' : 'acknowledged');
+      this.logger.info({ action: e.action, ids: e.ids, by: e.by, spooled: e.key }, `alerts: ${e.action}d by ${e.by} (accepted while the store was down)`);
+    } else {
+      // Accepted while the store could not check it; refused now it can. Recorded, not retried.
+      this.logger.warn({ action: e.action, ids: e.ids, by: e.by, notFound: r.notFound, conflicts: r.conflicts, spooled: e.key }, `alerts: a queued ${e.action} was refused by the store; nothing was changed`);
+    }
+  }
+
+  /**
+   * Applies a change now if the store answers within the API bound, else keeps it in the spool.
+   * While anything waits in the spool, new changes queue behind it: they are applied in order.
+   */
+  private async acceptChange<T>(entry: NewSpoolEntry, direct: (once: string) => Promise<T>): Promise<T | Queued> {
+    const key = randomUUID();
+    if (this.ready && this.spool.size === 0 && !this.gate.shut) {
+      try {
+        return await this.gate.run(() => direct(key));
+      } catch (err) {
+        if (!(err instanceof StoreUnavailableError)) throw err;
+        // A timed-out call may still commit: its replay under the same key is then skipped.
+      }
+    }
+    // Drained by the spool timer (each second): a drain now would only meet the same outage.
+    const e = await this.spool.add({ ...entry, key });
+    return { queued: { key: e.key, position: this.spool.size, durable: this.spool.durable, reason: this.gate.lastFailure || this.initError || 'the alert store is not ready' } };
   }
 
   // ---- the live view (alert-cache.ts) ----------------------------------------------------------
@@ -366,26 +454,48 @@ class AlertingImpl implements Alerting {
       bucketMs: this.errorLog.bucketMs,
       now: () => this.now(),
       storeInfo: () => this.storeInfo(),
-      list: (q: AlertQuery) => this.store.list(q),
-      get: (id: string) => this.store.get(id),
-      async transition(ids: string[], action: Action, by: string, note: string | null) {
-        const r = await self.store.transition(ids, action, { instanceId: self.instanceId, at: self.now(), notify: self.webhook.url !== undefined, by, note });
-        if (r.ok) {
-          for (const a of r.alerts) self.cache.applied(a, a.status === 'resolved' ? 'resolved' : 'acknowledged');
-          self.logger.info({ action, ids, by }, `alerts: ${action}d by ${by}`);
+      // Reads wait for the store at most the API bound, then answer from the live view.
+      list: async (q: AlertQuery) => {
+        try {
+          if (!this.ready) throw new StoreUnavailableError(`alert store (${this.store.kind}) not ready: ${this.initError ?? 'starting'}`);
+          return await this.gate.run(() => this.store.list(q));
+        } catch (err) {
+          if (!(err instanceof StoreUnavailableError)) throw err;
+          return { ...this.cache.query(q), stale: { reason: err.message, covers: 'open alerts' as const } };
         }
-        return r;
       },
+      get: async (id: string) => {
+        try {
+          if (!this.ready) throw new StoreUnavailableError(`alert store (${this.store.kind}) not ready: ${this.initError ?? 'starting'}`);
+          return await this.gate.run(() => this.store.get(id));
+        } catch (err) {
+          const open = this.cache.get(id.toLowerCase());
+          if (!(err instanceof StoreUnavailableError) || open === undefined) throw err;
+          return { alert: open, transitions: [], stale: { reason: err.message, covers: 'open alerts' as const } };
+        }
+      },
+      transition: (ids: string[], action: Action, by: string, note: string | null) =>
+        this.acceptChange({ kind: 'transition', at: this.now(), ids, action, by, note }, async (once) => {
+          const r = await self.store.transition(ids, action, { instanceId: self.instanceId, at: self.now(), notify: self.webhook.url !== undefined, by, note, once });
+          if (r.ok) {
+            for (const a of r.alerts) self.cache.applied(a, a.status === 'resolved' ? 'resolved' : 'acknowledged');
+            self.logger.info({ action, ids, by }, `alerts: ${action}d by ${by}`);
+          }
+          return r;
+        }),
       rules: () => ({ rules: this.registry.all(), evaluationIntervalMs: this.intervalMs }),
-      putRule: (id: string, body: unknown, by: string) => this.ruleAdmin.putRule(id, body, by),
+      // A rule change is refused fast while the store does not answer (the caller retries).
+      putRule: (id: string, body: unknown, by: string) => this.gate.run(() => this.ruleAdmin.putRule(id, body, by)),
       stats: (sinceMs: number, intervalMs: number) =>
-        alertStatistics(
-          { store: this.store, bucketMs: this.errorLog.bucketMs, flushCounts: () => this.evaluator.flush(), notifications: this.notifier !== undefined, now: this.now },
-          sinceMs,
-          intervalMs,
+        this.gate.run(() =>
+          alertStatistics(
+            { store: this.store, bucketMs: this.errorLog.bucketMs, flushCounts: () => this.evaluator.flush(), notifications: this.notifier !== undefined, now: this.now },
+            sinceMs,
+            intervalMs,
+          ),
         ),
       recentErrors: (limit: number) => this.errorLog.recent(limit),
-      receiveAlertmanager: (p) => this.receiver.receive(p),
+      receiveAlertmanager: (p) => this.acceptChange({ kind: 'alertmanager', at: this.now(), payload: p }, (once) => this.receiver.receive(p, { once })),
     };
   }
 
@@ -399,6 +509,7 @@ class AlertingImpl implements Alerting {
       evaluationIntervalMs: this.intervalMs,
       lastEvaluation: this.last,
       webhook: this.notifier === undefined ? null : { configured: true, ...this.notifier.stats },
+      spool: { size: this.spool.size, maxEntries: this.spool.maxEntries, durable: this.spool.durable, applied: this.spool.applied, dropped: this.spool.dropped },
     };
   }
 

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { amTime, toNewAlert, type AlertmanagerPayload } from './alertmanager';
 import { alertmanagerFingerprint } from './fingerprint';
-import type { AlertStore } from './store';
+import { AlreadyAppliedError, type AlertStore } from './store';
 import type { AlertEvent, AlertRecord } from './types';
 
 export interface AlertmanagerReceiverOptions {
@@ -29,18 +29,40 @@ export interface ReceiveResult {
 export class AlertmanagerReceiver {
   constructor(private readonly o: AlertmanagerReceiverOptions) {}
 
-  async receive(p: AlertmanagerPayload): Promise<ReceiveResult> {
+  /**
+   * `once`: the idempotency key of a payload the API accepted (each alert of it is keyed
+   * `once:i`, so a replay applies only those not yet applied); `at`: when it was accepted.
+   */
+  async receive(p: AlertmanagerPayload, o: { at?: number; once?: string } = {}): Promise<ReceiveResult> {
     const { store, instanceId, notify } = this.o;
-    const at = this.o.now();
+    const at = o.at ?? this.o.now();
     let fired = 0;
     let refreshed = 0;
     let resolved = 0;
     let ignored = 0;
-    for (const a of p.alerts) {
+    for (const [i, a] of p.alerts.entries()) {
+      const once = o.once === undefined ? {} : { once: `${o.once}:${i}` };
+      try {
+        await this.receiveOne(a, p, at, once, (kind, r) => {
+          if (kind === 'fired') fired++;
+          else if (kind === 'refreshed') refreshed++;
+          else if (kind === 'resolved') resolved++;
+          else ignored++;
+        });
+      } catch (err) {
+        if (!(err instanceof AlreadyAppliedError)) throw err;
+      }
+    }
+    this.o.logger.info({ receiver: p.receiver, groupKey: p.groupKey, fired, refreshed, resolved, ignored, ...(o.once !== undefined ? { spooled: o.once } : {}) }, 'alerts: Alertmanager notification recorded');
+    return { fired, refreshed, resolved, ignored };
+  }
+
+  private async receiveOne(a: AlertmanagerPayload['alerts'][number], p: AlertmanagerPayload, at: number, once: { once?: string }, count: (kind: 'fired' | 'refreshed' | 'resolved' | 'ignored', r?: unknown) => void): Promise<void> {
+    const { store, instanceId, notify } = this.o;
+    {
       if (a.status === 'firing') {
-        const r = await store.fire(toNewAlert(a, at), { instanceId, at, notify });
-        if (r.created) fired++;
-        else refreshed++;
+        const r = await store.fire(toNewAlert(a, at), { instanceId, at, notify, ...once });
+        count(r.created ? 'fired' : 'refreshed');
         this.o.applied(r.alert, r.created ? 'fired' : undefined);
       } else {
         const fp = alertmanagerFingerprint(a.fingerprint, a.labels);
@@ -49,18 +71,17 @@ export class AlertmanagerReceiver {
           instanceId,
           at: endsAt !== undefined && endsAt <= at ? endsAt : at,
           notify,
+          ...once,
           by: `alertmanager${p.receiver ? `:${p.receiver}` : ''}`,
           resolution: 'alertmanager',
           note: 'resolved in Alertmanager',
         });
-        if (r === null) ignored++;
+        if (r === null) count('ignored');
         else {
-          resolved++;
+          count('resolved');
           this.o.applied(r, 'resolved');
         }
       }
     }
-    this.o.logger.info({ receiver: p.receiver, groupKey: p.groupKey, fired, refreshed, resolved, ignored }, 'alerts: Alertmanager notification recorded');
-    return { fired, refreshed, resolved, ignored };
   }
 }

@@ -31,7 +31,14 @@ export interface AlertsSettings {
   readonly retentionMs: number;
   /** Whether alerts received from Alertmanager also go to the webhook (Alertmanager notifies on its own). Default false. */
   readonly notifyAlertmanager: boolean;
+  /** How long an alerts API request waits for the store before answering from memory. Default 500 ms. */
+  readonly apiTimeoutMs: number;
+  /** Changes accepted while the store is down: kept in memory, and in `dir` when set. */
+  readonly spool: { readonly dir: string | undefined; readonly maxEntries: number };
 }
+
+export const API_TIMEOUT_DEFAULT_MS = 500;
+export const SPOOL_DEFAULT_MAX = 1000;
 
 export const WEBHOOK_DEFAULTS: Omit<WebhookSettings, 'url'> = Object.freeze({
   timeoutMs: 5000,
@@ -43,7 +50,8 @@ export const WEBHOOK_DEFAULTS: Omit<WebhookSettings, 'url'> = Object.freeze({
   pollIntervalMs: 1000,
 });
 
-const KNOWN = ['evaluationInterval', 'defaults', 'rules', 'webhook', 'retention', 'notifyAlertmanager'];
+const KNOWN = ['evaluationInterval', 'defaults', 'rules', 'webhook', 'retention', 'notifyAlertmanager', 'apiTimeout', 'spool'];
+const SPOOL_KNOWN = ['dir', 'maxEntries'];
 const WEBHOOK_KNOWN = ['url', 'timeout', 'rateLimit', 'retryDelay', 'maxRetryDelay', 'maxAge', 'maxQueue', 'pollInterval'];
 
 /** Validates the config file's `alerts` section (raw from HealthConfig.alertsInput). Throws ChatpulseConfigError. */
@@ -66,6 +74,15 @@ export function parseAlertsSection(input: unknown): AlertsSettings {
   const notifyAlertmanager = a.notifyAlertmanager ?? false;
   if (typeof notifyAlertmanager !== 'boolean') err('notifyAlertmanager', 'expected true or false');
   const retentionMs = duration('retention', a.retention, 3_600_000, 30 * 86_400_000);
+  const apiTimeoutMs = duration('apiTimeout', a.apiTimeout, 10, API_TIMEOUT_DEFAULT_MS);
+  const sp = (a.spool ?? {}) as Record<string, unknown>;
+  let spool: AlertsSettings['spool'] = { dir: undefined, maxEntries: SPOOL_DEFAULT_MAX };
+  if (typeof sp !== 'object' || sp === null || Array.isArray(sp)) err('spool', 'expected a mapping with dir, maxEntries');
+  else {
+    for (const k of Object.keys(sp)) if (!SPOOL_KNOWN.includes(k)) err(`spool.${k}`, `unknown field (known: ${SPOOL_KNOWN.join(', ')})`);
+    if (sp.dir !== undefined && (typeof sp.dir !== 'string' || sp.dir.trim() === '')) err('spool.dir', 'expected a directory path');
+    spool = { dir: typeof sp.dir === 'string' && sp.dir.trim() !== '' ? sp.dir : undefined, maxEntries: int('spool.maxEntries', sp.maxEntries, 1, 1_000_000, SPOOL_DEFAULT_MAX) };
+  }
 
   const w = (a.webhook ?? {}) as Record<string, unknown>;
   if (typeof w !== 'object' || w === null || Array.isArray(w)) err('webhook', 'expected a mapping');
@@ -100,5 +117,5 @@ export function parseAlertsSection(input: unknown): AlertsSettings {
     else throw e;
   }
   reader.done();
-  return { rules, evaluationIntervalMs, webhook, retentionMs, notifyAlertmanager: notifyAlertmanager === true };
+  return { rules, evaluationIntervalMs, webhook, retentionMs, notifyAlertmanager: notifyAlertmanager === true, apiTimeoutMs, spool };
 }

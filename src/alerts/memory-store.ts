@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ErrorCountRow, LatencyRow } from './error-log';
 import { ruleToInput, type Rule } from './rules';
 import {
+  AlreadyAppliedError,
   countInto,
   emptyCounts,
   type AlertCounts,
@@ -39,6 +40,9 @@ interface MemNotification {
  * Postgres store otherwise (JavaScript runs each method's synchronous part atomically), with every
  * collection bounded.
  */
+/** Idempotency keys remembered; a replay comes within minutes of the change, never this many later. */
+const MAX_APPLIED_KEYS = 10_000;
+
 export class MemoryStore implements AlertStore {
   readonly kind = 'memory' as const;
   readonly durable = false;
@@ -51,6 +55,8 @@ export class MemoryStore implements AlertStore {
   private readonly notifications: MemNotification[] = [];
   private readonly overrides = new Map<string, RuleOverride>();
   private nextNotification = 1;
+  /** Idempotency keys of applied changes (WriteOptions.once), oldest first; bounded. */
+  private readonly applied = new Set<string>();
   private readonly maxResolved: number;
   private readonly maxBuckets: number;
 
@@ -86,7 +92,16 @@ export class MemoryStore implements AlertStore {
     for (let i = this.notifications.length - 1; i >= 0; i--) if (this.notifications[i]!.alertId === id) this.notifications.splice(i, 1);
   }
 
+  /** Records a change's idempotency key; a key seen before refuses the change. */
+  private claim(o: WriteOptions): void {
+    if (o.once === undefined) return;
+    if (this.applied.has(o.once)) throw new AlreadyAppliedError(o.once);
+    this.applied.add(o.once);
+    if (this.applied.size > MAX_APPLIED_KEYS) this.applied.delete(this.applied.values().next().value!);
+  }
+
   async fire(a: NewAlert, o: WriteOptions): Promise<{ alert: AlertRecord; created: boolean }> {
+    this.claim(o);
     const openId = this.open.get(a.fingerprint);
     if (openId !== undefined) {
       const prev = this.alerts.get(openId)!;
@@ -127,6 +142,7 @@ export class MemoryStore implements AlertStore {
   }
 
   async resolveFingerprint(fingerprint: string, o: WriteOptions & { by: string; resolution: Resolution; note?: string; vote?: { freshSince: number } }): Promise<AlertRecord | null> {
+    this.claim(o);
     const id = this.open.get(fingerprint);
     if (id === undefined) return null;
     if (o.vote !== undefined) {
@@ -146,6 +162,7 @@ export class MemoryStore implements AlertStore {
   }
 
   async transition(ids: readonly string[], action: Action, o: WriteOptions & { by: string; note: string | null }): Promise<TransitionOutcome> {
+    this.claim(o);
     const notFound = ids.filter((id) => !this.alerts.has(id));
     const allowed = ALLOWED_FROM[action];
     const conflicts = ids

@@ -16,6 +16,8 @@ import type { Pool } from 'pg';
  * - `chatpulse_alert_error_buckets`, `chatpulse_alert_latency_buckets`: tracked errors and the
  *   slowest response per 10 s bucket and replica, for rule windows and statistics.
  * - `chatpulse_alert_rule_overrides`: rules replaced through the API.
+ * - `chatpulse_alert_applied`: idempotency keys of changes accepted while the store was down
+ *   (spool.ts), recorded with the change so a replay never applies it twice.
  * - `chatpulse_alert_migrations`: applied versions.
  */
 export interface Migration {
@@ -117,6 +119,16 @@ CREATE TABLE IF NOT EXISTS chatpulse_alert_rule_overrides (
   updated_at timestamptz NOT NULL,
   updated_by text NOT NULL
 );`,
+  },
+  {
+    version: 2,
+    name: 'idempotency keys of spooled changes',
+    sql: `
+CREATE TABLE IF NOT EXISTS chatpulse_alert_applied (
+  key        text PRIMARY KEY,
+  applied_at timestamptz NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chatpulse_alert_applied_at ON chatpulse_alert_applied (applied_at);`,
   },
 ]);
 

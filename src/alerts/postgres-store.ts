@@ -5,6 +5,7 @@ import type { ErrorCountRow, LatencyRow } from './error-log';
 import { migrate, quoteIdent } from './migrations';
 import { ruleToInput, type Rule } from './rules';
 import {
+  AlreadyAppliedError,
   countInto,
   emptyCounts,
   StoreUnavailableError,
@@ -133,8 +134,8 @@ export class PostgresStore implements AlertStore {
     this.pool.on('error', (err) => o.onPoolError?.(err));
   }
 
-  private unavailable(err: unknown): StoreUnavailableError {
-    if (err instanceof StoreUnavailableError) return err;
+  private unavailable(err: unknown): StoreUnavailableError | AlreadyAppliedError {
+    if (err instanceof StoreUnavailableError || err instanceof AlreadyAppliedError) return err;
     const message = redactText(err instanceof Error ? err.message : String(err));
     return new StoreUnavailableError(`alert store (Postgres) unavailable: ${message}`, { cause: err });
   }
@@ -204,6 +205,13 @@ export class PostgresStore implements AlertStore {
     await this.pool.end().catch(() => undefined);
   }
 
+  /** Records a change's idempotency key in its transaction; a key seen before aborts it. */
+  private async claim(c: PoolClient, o: WriteOptions): Promise<void> {
+    if (o.once === undefined) return;
+    const r = await c.query(`INSERT INTO chatpulse_alert_applied (key, applied_at) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`, [o.once, new Date(o.at)]);
+    if ((r.rowCount ?? 0) === 0) throw new AlreadyAppliedError(o.once);
+  }
+
   private async record(c: PoolClient, alertId: string, from: AlertStatus | null, to: AlertStatus, o: WriteOptions & { by: string; note?: string | null }): Promise<void> {
     await c.query(
       `INSERT INTO chatpulse_alert_transitions (alert_id, from_status, to_status, at, by, note, instance_id) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
@@ -221,6 +229,7 @@ export class PostgresStore implements AlertStore {
 
   async fire(a: NewAlert, o: WriteOptions): Promise<{ alert: AlertRecord; created: boolean }> {
     return this.tx(async (c) => {
+      await this.claim(c, o);
       for (let attempt = 0; attempt < 3; attempt++) {
         const at = new Date(a.firedAt);
         const inserted = await c.query<AlertRow>(
@@ -253,6 +262,7 @@ export class PostgresStore implements AlertStore {
 
   async resolveFingerprint(fingerprint: string, o: WriteOptions & { by: string; resolution: Resolution; note?: string; vote?: { freshSince: number } }): Promise<AlertRecord | null> {
     return this.tx(async (c) => {
+      await this.claim(c, o);
       const prev = await c.query<{ id: string; status: AlertStatus }>(
         `SELECT id, status FROM chatpulse_alerts WHERE fingerprint = $1 AND status <> 'resolved' FOR UPDATE`,
         [fingerprint],
@@ -287,6 +297,7 @@ export class PostgresStore implements AlertStore {
     const valid = ids.filter((id) => UUID.test(id));
     const invalid = ids.filter((id) => !UUID.test(id));
     return this.tx(async (c) => {
+      await this.claim(c, o);
       // Lock in a fixed order so two batches never deadlock.
       const found = await c.query<{ id: string; status: AlertStatus }>(
         `SELECT id, status FROM chatpulse_alerts WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
@@ -501,5 +512,6 @@ export class PostgresStore implements AlertStore {
     await this.q(`DELETE FROM chatpulse_alert_observations WHERE observed_at < $1`, [before]);
     await this.q(`DELETE FROM chatpulse_alert_error_buckets WHERE bucket_ms < $1`, [beforeMs]);
     await this.q(`DELETE FROM chatpulse_alert_latency_buckets WHERE bucket_ms < $1`, [beforeMs]);
+    await this.q(`DELETE FROM chatpulse_alert_applied WHERE applied_at < $1`, [before]);
   }
 }

@@ -11,7 +11,9 @@ import type { Action, AlertRecord, AlertStatus, Category, NewAlert, Resolution, 
  * - every transition is conditional on the current status (a lost race is a conflict, never an
  *   overwrite), all-or-nothing for a batch of ids;
  * - a notification is queued in the same transaction as the change that causes it, so only the
- *   replica that made the change notifies, and nothing is queued for a change that did not happen.
+ *   replica that made the change notifies, and nothing is queued for a change that did not happen;
+ * - a write given an idempotency key (`once`) is applied at most once per key: the key is recorded
+ *   with the change, atomically, and a second write under it throws AlreadyAppliedError.
  */
 export interface AlertStore {
   readonly kind: 'postgres' | 'memory';
@@ -69,6 +71,11 @@ export interface WriteOptions {
   readonly at: number;
   /** Queue a webhook notification with the change (fire and resolve only). */
   readonly notify: boolean;
+  /**
+   * Idempotency key of a change the API accepted (spool.ts): recorded with the change in one
+   * transaction; a write whose key is already recorded changes nothing and throws AlreadyAppliedError.
+   */
+  readonly once?: string;
 }
 
 export type TransitionOutcome =
@@ -109,7 +116,7 @@ export interface RuleOverride {
 }
 
 /** The store could not be reached or failed: the API answers 503, evaluation logs and goes on (common/errors.ts). */
-export { StoreUnavailableError } from '../../common/errors';
+export { AlreadyAppliedError, StoreUnavailableError } from '../../common/errors';
 
 export function emptyCounts(): AlertCounts {
   return { total: 0, bySeverity: { critical: 0, warning: 0, info: 0 }, byCategory: {}, byStatus: { firing: 0, acknowledged: 0, resolved: 0 } };

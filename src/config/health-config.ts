@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { INSTANCE_READINESS, readinessParser, type ReadinessScope } from '../service/readiness';
+import { trustProxyParser, TRUST_NONE, type TrustProxy } from '../http/client-address';
 import { DEFAULT_THRESHOLDS, KPI_KEYS, KPIS, type KpiKey, type KpiThresholds } from '../grading/kpis';
 import { ChatpulseConfigError } from '../../common/errors';
 import { bool as boolParser, duration as durationParser, httpUrl, int, nonNegative, setting, SettingsReader, text, url as urlParser, type Env, type Parser } from '../../common/config';
@@ -45,6 +47,10 @@ export interface HealthConfig {
   readonly token: string | undefined;
   /** Endpoint path → limit; an endpoint not listed is not limited. */
   readonly rateLimits: Readonly<Record<string, RateLimit>>;
+  /** Proxies trusted to name the client in X-Forwarded-For (rate limits); off by default. */
+  readonly trustProxy: TrustProxy;
+  /** What /ready answers for (src/service/readiness.ts): required dependencies and event-loop saturation by default. */
+  readonly readiness: ReadinessScope;
   readonly database: DependencyConfig | undefined;
   readonly redis: DependencyConfig | undefined;
   readonly upstreams: readonly UpstreamConfig[];
@@ -58,6 +64,10 @@ export interface HealthConfig {
   readonly alertIntervalMs: number | undefined;
   /** CHATPULSE_ALERT_WEBHOOK_URL: overrides `alerts.webhook.url`. */
   readonly alertWebhookUrl: string | undefined;
+  /** CHATPULSE_ALERT_API_TIMEOUT: overrides `alerts.apiTimeout` (default 500 ms). */
+  readonly alertApiTimeoutMs: number | undefined;
+  /** CHATPULSE_ALERT_SPOOL_DIR: overrides `alerts.spool.dir`. */
+  readonly alertSpoolDir: string | undefined;
   /** The file the configuration came from, if any (PUT of a rule writes back to it). */
   readonly file: string | undefined;
 }
@@ -74,6 +84,10 @@ export interface HealthConfigInput {
   disabledKpis?: KpiKey[];
   token?: string;
   rateLimits?: Record<string, { limit: number; window: string | number } | false>;
+  /** false, a hop count, or addresses/subnets (`10.0.0.0/8`, `loopback`), as Express's `trust proxy`. */
+  trustProxy?: boolean | number | string | string[];
+  /** Members of the readiness group: required, kpis, a KPI key, a check name, tag:<tag>. */
+  readiness?: string[] | string;
   database?: { url?: string; required?: boolean; interval?: string | number; timeout?: string | number } | false;
   redis?: { url?: string; clusterNodes?: string[]; required?: boolean; interval?: string | number; timeout?: string | number } | false;
   upstreams?: { name: string; url: string; expectedStatus?: number; timeout?: string | number; interval?: string | number; required?: boolean }[];
@@ -133,10 +147,14 @@ export const HEALTH_SETTINGS = Object.freeze({
   minSamples: setting({ key: 'minSamples', env: 'CHATPULSE_HEALTH_MIN_SAMPLES', file: 'minSamples', parse: int(1, 1_000_000), default: 20 }),
   hysteresis: setting({ key: 'hysteresis', env: 'CHATPULSE_HEALTH_HYSTERESIS', file: 'hysteresis', parse: int(1, 100), default: 2 }),
   token: setting<string | undefined>({ key: 'token', env: 'CHATPULSE_HEALTH_TOKEN', file: 'token', parse: text, default: undefined }),
+  readiness: setting<ReadinessScope>({ key: 'readiness', env: 'CHATPULSE_READINESS', file: 'readiness', parse: readinessParser, default: INSTANCE_READINESS, defaultText: 'required,eventLoopDelay' }),
+  trustProxy: setting<TrustProxy>({ key: 'trustProxy', env: 'CHATPULSE_HEALTH_TRUST_PROXY', file: 'trustProxy', parse: trustProxyParser, default: TRUST_NONE, defaultText: 'off' }),
   diskPath: setting({ key: 'diskPath', env: 'CHATPULSE_HEALTH_DISK_PATH', file: 'diskPath', parse: text, default: '' }),
   drainTimeoutMs: setting({ key: 'drainTimeoutMs', env: 'CHATPULSE_SHUTDOWN_DRAIN', file: 'drainTimeout', parse: durationParser(0), default: 10_000 }),
   alertIntervalMs: setting<number | undefined>({ key: 'alertIntervalMs', env: 'CHATPULSE_ALERT_INTERVAL', parse: durationParser(MIN_ALERT_INTERVAL_MS), default: undefined }),
   alertWebhookUrl: setting<string | undefined>({ key: 'alertWebhookUrl', env: 'CHATPULSE_ALERT_WEBHOOK_URL', parse: httpUrl, default: undefined }),
+  alertApiTimeoutMs: setting<number | undefined>({ key: 'alertApiTimeoutMs', env: 'CHATPULSE_ALERT_API_TIMEOUT', parse: durationParser(10), default: undefined }),
+  alertSpoolDir: setting<string | undefined>({ key: 'alertSpoolDir', env: 'CHATPULSE_ALERT_SPOOL_DIR', parse: text, default: undefined }),
 });
 
 const KPI_ENV = (k: KpiKey) => k.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase();
@@ -162,7 +180,7 @@ export function readConfigFile(file: string): HealthConfigInput {
 
 const KNOWN_FIELDS = new Set([
   'port', 'host', 'window', 'evaluationInterval', 'minSamples', 'hysteresis', 'thresholds', 'disabledKpis', 'token',
-  'rateLimits', 'database', 'redis', 'upstreams', 'diskPath', 'drainTimeout', 'debug', 'alerts',
+  'rateLimits', 'trustProxy', 'readiness', 'database', 'redis', 'upstreams', 'diskPath', 'drainTimeout', 'debug', 'alerts',
 ]);
 
 /**
@@ -314,6 +332,8 @@ export function resolveHealthConfig(input: HealthConfigInput = {}, env: Env = pr
     disabledKpis,
     token: plain.token,
     rateLimits: Object.freeze(rateLimits),
+    trustProxy: plain.trustProxy,
+    readiness: plain.readiness,
     database: dep('database', 'DATABASE_URL', ['postgres:', 'postgresql:'], true),
     redis: redisDep(),
     upstreams: Object.freeze(upstreams),
@@ -324,6 +344,8 @@ export function resolveHealthConfig(input: HealthConfigInput = {}, env: Env = pr
     alertsInput: c.alerts,
     alertIntervalMs: plain.alertIntervalMs,
     alertWebhookUrl: plain.alertWebhookUrl,
+    alertApiTimeoutMs: plain.alertApiTimeoutMs,
+    alertSpoolDir: plain.alertSpoolDir,
     file: fileName ? path.resolve(fileName) : undefined,
   };
   return Object.freeze(config);

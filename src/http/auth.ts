@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
+import { sendJson } from './toolkit';
 
 /**
  * Bearer-token guard. Both sides are hashed first so the comparison is constant-time and does
@@ -14,6 +15,6 @@ export function bearerAuth(token: string | undefined) {
     const given = createHash('sha256').update(m?.[1]?.trim() ?? '').digest();
     if (m !== null && timingSafeEqual(given, expected)) return next();
     res.setHeader('WWW-Authenticate', 'Bearer realm="chatpulse"');
-    res.status(401).json({ error: m === null ? 'missing bearer token' : 'invalid bearer token', requestId: res.locals.requestId });
+    sendJson(res, 401, { error: m === null ? 'missing bearer token' : 'invalid bearer token' }, 'no-store');
   };
 }

@@ -10,6 +10,7 @@ import { mountDependencies } from './resources/dependencies';
 import { mountHealth } from './resources/health';
 import { mountStreamingMetrics } from './resources/streaming-metrics';
 import { errorHandler } from './toolkit';
+import { unmatched } from './unmatched';
 
 export interface HealthRouterOptions {
   readonly service: HealthService;
@@ -36,7 +37,7 @@ export function createHealthRouter(o: HealthRouterOptions): Router {
   const guard = (path: string, isPublic = false): RequestHandler[] => {
     const chain: RequestHandler[] = [];
     const limit = config.rateLimits[path];
-    if (limit !== undefined) chain.push(rateLimit(path, limit));
+    if (limit !== undefined) chain.push(rateLimit(path, limit, config.trustProxy));
     if (!isPublic) chain.push(auth);
     return chain;
   };
@@ -59,6 +60,7 @@ export function createHealthRouter(o: HealthRouterOptions): Router {
   mountStreamingMetrics(router, ctx);
   o.extend?.(router, (path) => guard(path));
 
+  router.use(unmatched(router));
   router.use(errorHandler(logger));
   return router;
 }

@@ -1,7 +1,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import { parseDuration } from '../../common/config';
-import { badRequest, HttpError } from '../../common/errors';
+import { badRequest, codeForStatus, HttpError } from '../../common/errors';
 import { HEALTH_JSON } from './formats';
 
 /**
@@ -26,9 +26,13 @@ export function send(res: Response, status: number, body: unknown, cache = FRESH
   res.end(JSON.stringify(body));
 }
 
-/** Sends a JSON object with the request's id added (`requestId`), as every Chatpulse JSON body has. */
+/**
+ * Sends a JSON object with the request's id added (`requestId`), as every Chatpulse JSON body has.
+ * An error answer (`error` in a 4xx/5xx body) also carries its stable catalogue `code`.
+ */
 export function sendJson(res: Response, status: number, body: Record<string, unknown>, cache = FRESH): void {
-  send(res, status, { ...body, requestId: res.locals.requestId }, cache);
+  const code = status >= 400 && body.error !== undefined && body.code === undefined ? { code: codeForStatus(status) } : {};
+  send(res, status, { ...body, ...code, requestId: res.locals.requestId }, cache);
 }
 
 /** Sends an IETF health-check draft body. */
@@ -38,7 +42,7 @@ export function sendHealthJson(res: Response, status: number, body: unknown, cac
 
 /** A refusal: `{ error, ...extra, requestId }` with the error's status. */
 export function sendError(res: Response, err: HttpError, cache = FRESH): void {
-  sendJson(res, err.statusCode, { error: err.message, ...err.extra }, cache);
+  sendJson(res, err.statusCode, { error: err.message, code: err.code, ...err.extra }, cache);
 }
 
 export function wantsHealthJson(req: Request): boolean {
@@ -107,27 +111,41 @@ export function queryList<T extends string>(req: Request, name: string, allowed:
   return [...out];
 }
 
-/** `since`: an ISO 8601 time, or a duration back from now (`15m`, `1h`, `7d`); as epoch ms. */
+/** The earliest `since` accepted: nothing Chatpulse stores is older, and every store can compare it. */
+const EARLIEST_SINCE = Date.UTC(1970, 0, 1);
+
+/**
+ * `since`: an ISO 8601 time, or a duration back from now (`15m`, `1h`, `7d`); as epoch ms. A value
+ * before 1970 or beyond what a date can hold (`99999999999d`) is a 400 here, before any store.
+ */
 export function querySince(req: Request, now: number, fallback: number | undefined): number | undefined {
   const v = queryOnce(req, 'since');
   if (v === undefined) return fallback;
   const d = /^\d+(\.\d+)?(ms|s|m|h|d)$/.test(v.trim()) ? parseDuration(v) : undefined;
-  if (d !== undefined) return now - d;
-  const t = /^\d{4}-\d{2}-\d{2}/.test(v) ? Date.parse(v) : NaN;
+  const t = d !== undefined ? now - d : /^\d{4}-\d{2}-\d{2}/.test(v) ? Date.parse(v) : NaN;
   if (Number.isNaN(t)) throw badRequest(`invalid query parameter since=${JSON.stringify(v)}: expected an ISO 8601 time (2025-01-23T10:30:00Z) or a duration back from now (15m, 1h, 7d)`);
+  if (!Number.isFinite(t) || t < EARLIEST_SINCE || Number.isNaN(new Date(t).getTime())) {
+    throw badRequest(`invalid query parameter since=${JSON.stringify(v)}: reaches before 1970-01-01T00:00:00Z; give a later time or a shorter duration`);
+  }
   return t;
 }
 
 // ---- errors ----------------------------------------------------------------------------------
 
-/** The router's last handler: refusals as `{ error }`, body-parser errors as 400/413, anything else a logged 500. */
+/**
+ * The router's last handler: refusals as `{ error, code }`, a malformed percent-encoding in the
+ * path and body-parser errors as 4xx, anything else a logged 500.
+ */
 export function errorHandler(logger: Logger) {
-  return (err: unknown, _req: Request, res: Response, next: NextFunction): void => {
+  return (err: unknown, req: Request, res: Response, next: NextFunction): void => {
     if (res.headersSent) return next(err);
     if (err instanceof HttpError) return sendError(res, err);
     const e = err as { status?: number; type?: string; message?: string };
+    // Express decodes path parameters with decodeURIComponent: `%E0%A4%A` throws a URIError.
+    if (err instanceof URIError) return sendJson(res, 400, { error: `malformed percent-encoding in the path ${JSON.stringify(req.originalUrl.split('?')[0]!.slice(0, 200))}` });
     if (e.type === 'entity.too.large') return sendJson(res, 413, { error: 'request body too large' });
     if (e.type === 'entity.parse.failed') return sendJson(res, 400, { error: `malformed JSON body: ${e.message}` });
+    if (e.type === 'encoding.unsupported' || e.type === 'charset.unsupported') return sendJson(res, 415 as number, { error: `unsupported body encoding: ${e.message}` });
     logger.error({ err, requestId: res.locals.requestId }, 'health endpoint failed');
     sendJson(res, 500, { error: 'internal error' });
   };

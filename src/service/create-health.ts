@@ -16,6 +16,7 @@ import { defaultServiceName } from '../../common/service-name';
 import { VERSION } from '../../common/version';
 import { withPassiveUpstreams } from '../checks/passive-upstreams';
 import { UpstreamWindow } from '../signals/upstream-window';
+import { ChatpulseConfigError } from '../../common/errors';
 
 
 export interface CreateHealthOptions {
@@ -121,6 +122,10 @@ export async function startHealth(config: HealthConfig, options: Omit<CreateHeal
   const recorder = options.recorder ?? runtime?.recorder ?? globalRecorder();
   const sampler = options.sampler ?? runtime?.sampler;
   const checks = dependencyChecks(config, options);
+  const unknown = (config.readiness.dependencies ?? []).filter((n) => !checks.some((c) => c.name === n));
+  if (unknown.length > 0) {
+    throw ChatpulseConfigError.of('readiness', `unknown check ${unknown.map((n) => JSON.stringify(n)).join(', ')} (configured checks: ${checks.map((c) => c.name).join(', ')}; or required, kpis, a KPI key, tag:<tag>)`);
+  }
   const scheduler = new CheckScheduler(checks, { onError: (err, context) => logger.warn({ err, context }, 'health check error') });
   const service = new HealthService({
     config,
@@ -137,6 +142,8 @@ export async function startHealth(config: HealthConfig, options: Omit<CreateHeal
     ...(config.database !== undefined ? { databaseUrl: config.database.url } : {}),
     ...(config.alertWebhookUrl !== undefined ? { webhookUrl: config.alertWebhookUrl } : {}),
     ...(config.alertIntervalMs !== undefined ? { evaluationIntervalMs: config.alertIntervalMs } : {}),
+    ...(config.alertApiTimeoutMs !== undefined ? { apiTimeoutMs: config.alertApiTimeoutMs } : {}),
+    ...(config.alertSpoolDir !== undefined ? { spoolDir: config.alertSpoolDir } : {}),
   });
   const serviceName = options.serviceName ?? defaultServiceName();
   const router = createHealthRouter({

@@ -5,7 +5,7 @@ import type { HealthConfig } from '../config/health-config';
 import { gradeKpis, type KpiResult } from '../grading/grade';
 import { Hysteresis } from '../grading/hysteresis';
 import { gradeInstances, nameWorstInstances, type InstanceGrade } from '../grading/instances';
-import { countsForReadiness, FULL_READINESS, type ReadinessScope } from './readiness';
+import { kpiCountsForReadiness, readinessWeight, type ReadinessScope } from './readiness';
 import { emptySnapshot, type SignalSnapshot } from '../signals/snapshot';
 import { SlidingWindow } from '../signals/window';
 import type { StreamEvent } from '../signals/stream-events';
@@ -15,6 +15,8 @@ export type HealthStatus = 'healthy' | 'degraded' | 'unhealthy';
 /** A dependency check result as the service reports it: with whether it is required. */
 export interface DependencyResult extends CheckResult {
   readonly required: boolean;
+  /** Tags of the check (readiness groups select by tag). */
+  readonly tags?: readonly string[];
 }
 
 /** Where dependency results come from (the background CheckScheduler). */
@@ -66,7 +68,7 @@ export interface HealthServiceOptions {
   readonly dependencies?: DependencySource;
   /** Starts the evaluation timer (default true). Tests evaluate by hand. */
   readonly autoEvaluate?: boolean;
-  /** What readiness answers for (default: every KPI and dependency; see readiness.ts). */
+  /** What readiness answers for (default: the configuration's `readiness` group; see readiness.ts). */
   readonly readiness?: ReadinessScope;
 }
 
@@ -94,7 +96,7 @@ export class HealthService {
     this.config = options.config;
     this.signals = options.signals;
     this.deps = options.dependencies;
-    this.readiness = options.readiness ?? FULL_READINESS;
+    this.readiness = options.readiness ?? options.config.readiness;
     this.hysteresis = new Hysteresis(options.config.hysteresis);
     if (options.autoEvaluate !== false) {
       this.timer = setInterval(() => void this.evaluate().catch(() => undefined), this.config.evaluationIntervalMs);
@@ -171,23 +173,26 @@ export class HealthService {
   }
 
   /**
-   * Readiness: not shutting down, and the checks in the readiness scope (default: all) not
-   * unhealthy. Cheap enough for thousands of polls a second.
+   * Readiness: not shutting down, and the members of the readiness group (readiness.ts; by
+   * default required dependencies and event-loop saturation) not unhealthy. Cheap enough for
+   * thousands of polls a second.
    */
   ready(): { ready: boolean; status: HealthStatus; reason?: string } {
     if (this.shuttingDown) return { ready: false, status: 'unhealthy', reason: 'shutting down' };
     const scope = this.readiness;
     // The polled path: fold the statuses without building the report; only a failure pays for more.
     let status: HealthStatus = 'healthy';
-    if (scope.kpis) for (const k of this.last?.kpis ?? []) status = worst(status, effectOf(k, true));
-    for (const d of this.deps?.results() ?? []) if (countsForReadiness(scope, d)) status = worst(status, effectOf(d, d.required));
+    for (const k of this.last?.kpis ?? []) if (kpiCountsForReadiness(scope, k.name)) status = worst(status, effectOf(k, true));
+    for (const d of this.deps?.results() ?? []) {
+      const w = readinessWeight(scope, d);
+      if (w !== undefined) status = worst(status, effectOf(d, w === 'required' || d.required));
+    }
     if (status !== 'unhealthy') return { ready: true, status };
-    if (scope === FULL_READINESS) return { ready: false, status, reason: this.report().issues.join('; ') };
     // Only what readiness answers for, worded as in the report's issues.
     const issues: string[] = [];
-    if (scope.kpis) for (const k of this.last?.kpis ?? []) if (k.status !== 'pass') issues.push(`${k.name}: ${k.message ?? k.status}`);
+    for (const k of this.last?.kpis ?? []) if (kpiCountsForReadiness(scope, k.name) && k.status !== 'pass') issues.push(`${k.name}: ${k.message ?? k.status}`);
     for (const d of this.deps?.results() ?? []) {
-      if (countsForReadiness(scope, d) && d.status !== 'pass') issues.push(`${d.name}${d.required ? '' : ' (optional)'}: ${d.message ?? d.status}`);
+      if (readinessWeight(scope, d) !== undefined && d.status !== 'pass') issues.push(`${d.name}${d.required ? '' : ' (optional)'}: ${d.message ?? d.status}`);
     }
     return { ready: false, status, reason: issues.join('; ') };
   }

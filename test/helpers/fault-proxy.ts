@@ -6,11 +6,12 @@ import { Socket, createServer, type Server } from 'node:net';
  *   pass    forwards both ways
  *   slow    holds every chunk from the service for `delayMs` before passing it on
  *   reset   destroys every client connection as soon as it sends anything (ECONNRESET)
+ *   hang    accepts connections and never answers: nothing is passed either way (a hung server)
  *   down    not listening: connections are refused
  *
  * The mode is read per chunk, so keep-alive connections opened in one mode obey the next.
  */
-export type FaultMode = 'pass' | 'slow' | 'reset' | 'down';
+export type FaultMode = 'pass' | 'slow' | 'reset' | 'hang' | 'down';
 
 export class FaultProxy {
   private server: Server | undefined;
@@ -58,10 +59,12 @@ export class FaultProxy {
       upstream.connect(this.targetPort, '127.0.0.1');
       client.on('data', (d) => {
         if (this.mode === 'reset') return void client.resetAndDestroy();
+        if (this.mode === 'hang') return;
         this.queries += d.toString('latin1').split('GET /api/v1/query?').length - 1;
         upstream.write(d);
       });
       upstream.on('data', (d) => {
+        if (this.mode === 'hang') return;
         if (this.mode !== 'slow' || this.delayMs <= 0) return void client.write(d);
         setTimeout(() => {
           if (!client.destroyed) client.write(d);

@@ -49,7 +49,7 @@ function ruleView(r: EffectiveRule): Record<string, unknown> {
  * Mounts the alerts API on the health router:
  *
  *   GET  /api/v1/health/alerts               list (status, severity, category, since, limit, offset)
- *   POST /api/v1/health/alerts               { action: acknowledge|resolve, ids, note, by }
+ *   POST /api/v1/health/alerts               { action: acknowledge|resolve, ids, note, by } (202 queued while the store is down)
  *   GET  /api/v1/health/alerts/rules         the effective rules
  *   PUT  /api/v1/health/alerts/rules/:id     replace one rule (validated)
  *   GET  /api/v1/health/alerts/stats         counts by severity/category, error trend per interval
@@ -65,7 +65,7 @@ export function mountAlertsApi(router: Router, guard: (path: string) => RequestH
   const base = limits[BASE];
   // One budget for the whole alerts API (20/min per client by default), unless a
   // sub-path has a limit of its own; the token check is the router's bearer auth.
-  const shared: RequestHandler[] = [...(base === undefined ? [] : [rateLimit(BASE, base)]), bearerAuth(core.config.token)];
+  const shared: RequestHandler[] = [...(base === undefined ? [] : [rateLimit(BASE, base, core.config.trustProxy)]), bearerAuth(core.config.token)];
   const chain = (path: string): RequestHandler[] => (path !== BASE && limits[path] !== undefined ? guard(path) : shared);
   const alertsChain = chain(BASE);
   const json = express.json({ limit: '64kb' });
@@ -82,7 +82,7 @@ export function mountAlertsApi(router: Router, guard: (path: string) => RequestH
         if (err instanceof HttpError) return sendError(res, err, NO_STORE);
         if (err instanceof StoreUnavailableError) {
           res.setHeader('Retry-After', '10');
-          return send(res, 503, { error: err.message, store: core.storeInfo().kind });
+          return send(res, 503, { error: err.message, code: err.code, store: core.storeInfo().kind });
         }
         next(err);
       }
@@ -103,9 +103,9 @@ export function mountAlertsApi(router: Router, guard: (path: string) => RequestH
       const sinceMs = querySince(req, now, undefined);
       const limit = queryInt(req, 'limit', 50, 1, 500);
       const offset = queryInt(req, 'offset', 0, 0, 1_000_000);
-      needStore();
       const q: AlertQuery = { statuses, limit, offset, ...(severities ? { severities } : {}), ...(categories ? { categories } : {}), ...(sinceMs !== undefined ? { sinceMs } : {}) };
-      const { alerts, total } = await core.list(q);
+      // Within the API bound whatever the store does: from the live view (`stale`) when it does not answer.
+      const { alerts, total, stale } = await core.list(q);
       const next = offset + alerts.length < total ? offset + alerts.length : null;
       const info = core.storeInfo();
       send(res, 200, {
@@ -117,6 +117,7 @@ export function mountAlertsApi(router: Router, guard: (path: string) => RequestH
         filters: { status: statuses, severity: severities ?? null, category: categories ?? null, since: sinceMs === undefined ? null : new Date(sinceMs).toISOString() },
         recentErrors: core.recentErrors(10),
         store: { kind: info.kind, durable: info.durable },
+        ...(stale !== undefined ? { stale: true, staleReason: stale.reason, staleCovers: stale.covers } : {}),
         timestamp: new Date(now).toISOString(),
       });
     }),
@@ -128,8 +129,8 @@ export function mountAlertsApi(router: Router, guard: (path: string) => RequestH
     json,
     handle(async (req, res) => {
       const { action, ids, note, by } = parseActionBody(req.body);
-      needStore();
       const r = await core.transition(ids, action, by, note);
+      if ('queued' in r) return send(res, 202, { action, ids, queued: true, spool: r.queued });
       if (r.ok) return send(res, 200, { action, alerts: r.alerts });
       if (r.notFound.length > 0) {
         return send(res, 404, { error: `unknown alert id${r.notFound.length > 1 ? 's' : ''}: ${r.notFound.join(', ')} (nothing was changed)`, notFound: r.notFound });
@@ -189,10 +190,9 @@ export function mountAlertsApi(router: Router, guard: (path: string) => RequestH
     `${BASE}/:id`,
     ...alertsChain,
     handle(async (req, res) => {
-      needStore();
       const found = await core.get(String(req.params.id));
       if (found === null) throw notFound(`unknown alert id: ${String(req.params.id)}`);
-      send(res, 200, { alert: found.alert, transitions: found.transitions });
+      send(res, 200, { alert: found.alert, transitions: found.transitions, ...(found.stale !== undefined ? { stale: true, staleReason: found.stale.reason, staleCovers: found.stale.covers } : {}) });
     }),
   );
 
@@ -204,8 +204,8 @@ export function mountAlertsApi(router: Router, guard: (path: string) => RequestH
       if (req.body === undefined) throw badRequest('expected a JSON body (Content-Type: application/json): an Alertmanager webhook payload');
       const { payload, errors } = parseAlertmanagerPayload(req.body);
       if (payload === undefined) throw badRequest(`invalid Alertmanager payload: ${errors.slice(0, 10).join('; ')}`, { errors });
-      needStore();
       const r = await core.receiveAlertmanager(payload);
+      if ('queued' in r) return send(res, 202, { received: payload.alerts.length, queued: true, spool: r.queued });
       send(res, 200, { received: payload.alerts.length, ...r });
     }),
   );

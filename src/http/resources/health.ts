@@ -1,4 +1,5 @@
 import type { Router } from 'express';
+import { exporterStates } from '../../../instrumentation/export/export-health';
 import { NO_STORE, queryEnum, sendHealthJson, sendJson, wantsHealthJson } from '../toolkit';
 import { SERVICE_FILTERS, basicView, deepView, healthView } from '../views/health';
 import { sendHealthView, type ResourceContext } from './context';
@@ -37,7 +38,7 @@ export function mountHealth(router: Router, ctx: ResourceContext): void {
 
   router.get('/api/v1/health', ...guard('/api/v1/health'), (req, res) => {
     const filter = queryEnum(req, 'service', SERVICE_FILTERS);
-    sendHealthView(req, res, meta, healthView(service.report(), filter, meta, processMemory));
+    sendHealthView(req, res, meta, healthView(service.report(), filter, meta, processMemory, exporterStates));
   });
 
   router.get('/api/v1/health/deep', ...guard('/api/v1/health/deep'), (req, res) => {

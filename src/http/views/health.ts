@@ -1,3 +1,4 @@
+import type { ExporterState } from '../../../instrumentation/export/export-health';
 import type { CheckResult } from '../../checks/types';
 import type { KpiResult } from '../../grading/grade';
 import type { DependencyResult, HealthReport, HealthStatus } from '../../service/health-service';
@@ -66,7 +67,14 @@ export function basicView(r: HealthReport): HealthView {
  * `/api/v1/health` (`?service=…` narrows it to one section); `memory` reads the process's memory,
  * called only for the full report.
  */
-export function healthView(r: HealthReport, filter: ServiceFilter | undefined, meta: ServiceMeta, memory: () => { rss: number; heapUsed: number; heapTotal: number }): HealthView {
+export function healthView(
+  r: HealthReport,
+  filter: ServiceFilter | undefined,
+  meta: ServiceMeta,
+  memory: () => { rss: number; heapUsed: number; heapTotal: number },
+  /** Push exporters' states (OTLP): shown so an operator sees metrics are not arriving. */
+  exporters: () => readonly ExporterState[] = () => [],
+): HealthView {
   if (filter === 'quick') return basicView(r);
   const sections: Record<string, { status: HealthStatus; checks: readonly CheckResult[]; body: unknown }> = {};
   const streamingKpis = kpisOf(r, ['streaming', 'cache']);
@@ -97,6 +105,7 @@ export function healthView(r: HealthReport, filter: ServiceFilter | undefined, m
       // Fleet mode: each instance's own grade, worst first.
       ...(r.instances !== undefined ? { instances: r.instances.map(summarizeInstance) } : {}),
       metrics: { uptime: r.uptimeSeconds, memory: memory(), evaluatedAt: r.evaluatedAt },
+      ...((list) => (list.length > 0 ? { telemetry: { exporters: list } } : {}))(exporters()),
     },
     issues: r.issues,
   };

@@ -363,18 +363,25 @@ describe('stats', () => {
 });
 
 describe('store unavailable', () => {
-  it('answers 503 with a clear message when Postgres cannot be reached, and evaluation does not throw', async () => {
+  // Issue 16 changed this: reads answer from the live view (`stale`), changes are queued (202),
+  // and only what cannot be served from memory (stats) is a 503 with a clear message.
+  it('answers from memory, queues changes and refuses stats with a clear 503 when Postgres cannot be reached; evaluation does not throw', async () => {
     const port = await freePort();
     const down = await harness({ clock, databaseUrl: `postgres://postgres@127.0.0.1:${port}/postgres`, alerting: { statementTimeoutMs: 1000 } });
     try {
       expect(down.lines.some((l) => /alert store is not ready/.test(String(l.msg)))).toBe(true);
       await down.alerting.evaluateNow();
       let r = await api(down.base, 'GET', A);
+      expect(r.status).toBe(200);
+      expect(r.body.stale).toBe(true);
+      expect(r.body.staleReason).toMatch(/alert store \(postgres\) not ready: .*ECONNREFUSED|alert store \(postgres\) unavailable/);
+      r = await api(down.base, 'GET', `${A}/stats`);
       expect(r.status).toBe(503);
-      expect(r.body.error).toMatch(/alert store \(postgres\) not ready: .*ECONNREFUSED|alert store \(Postgres\) unavailable/);
+      expect(r.body.code).toBe('CHATPULSE_ERR_STORE_UNAVAILABLE');
       expect(r.headers.get('retry-after')).toBe('10');
       r = await api(down.base, 'POST', A, { action: 'resolve', ids: ['00000000-0000-4000-8000-000000000000'] });
-      expect(r.status).toBe(503);
+      expect(r.status).toBe(202);
+      expect(r.body.queued).toBe(true);
       // Validation still answers first.
       expect((await api(down.base, 'POST', A, { action: 'nope', ids: ['x'] })).status).toBe(400);
       // The service keeps working.

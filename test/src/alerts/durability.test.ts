@@ -75,7 +75,8 @@ describe('restart durability', () => {
     await second.alerting.flushNotifications();
     expect(receiver.received.map((r) => r.event)).toEqual(['fired', 'fired']);
     const migrations = await db.query('SELECT version FROM chatpulse_alert_migrations');
-    expect(migrations).toEqual([{ version: 1 }]);
+    // Issue 16 added migration 2 (idempotency keys of spooled changes).
+    expect(migrations).toEqual([{ version: 1 }, { version: 2 }]);
 
     // And the conditions clear: both resolve once, each with one resolved notification.
     clock.advance(6 * 60_000);
@@ -192,7 +193,7 @@ describe('two replicas on one database', () => {
       const [a, b] = await Promise.all([replica(clock, fresh.schema, 'm-a'), replica(clock, fresh.schema, 'm-b')]);
       expect(a.alerting.status().store.ready).toBe(true);
       expect(b.alerting.status().store.ready).toBe(true);
-      expect(await fresh.query('SELECT version FROM chatpulse_alert_migrations')).toEqual([{ version: 1 }]);
+      expect(await fresh.query('SELECT version FROM chatpulse_alert_migrations ORDER BY version')).toEqual([{ version: 1 }, { version: 2 }]);
       await closeReplica(a);
       await closeReplica(b);
     } finally {

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { defaultRules } from '../../../src/alerts/rules';
-import type { AlertStore, WriteOptions } from '../../../src/alerts/store';
+import { AlreadyAppliedError, type AlertStore, type WriteOptions } from '../../../src/alerts/store';
 import type { NewAlert } from '../../../src/alerts/types';
 
 export interface StoreFactory {
@@ -55,6 +55,22 @@ export function alertStoreContract(factory: StoreFactory): void {
     expect(again.alert.lastSeenAt).toBe(new Date(T0 + 5000).toISOString());
     expect(again.alert.firedAt).toBe(first.alert.firedAt);
     expect((await store.active()).map((a) => a.id)).toEqual([first.alert.id]);
+  });
+
+  it('applies a write with an idempotency key once: a replay under the same key changes nothing', async () => {
+    const fired = await store.fire(alert('fp-once'), { ...w(T0), once: 'k-fire' });
+    await expect(store.fire(alert('fp-once', { value: 99 }), { ...w(T0 + 1000), once: 'k-fire' })).rejects.toBeInstanceOf(AlreadyAppliedError);
+    expect((await store.get(fired.alert.id))!.alert.value).toBe(11);
+    const ack = { ...w(T0 + 2000), by: 'oncall', note: null, once: 'k-ack' };
+    expect((await store.transition([fired.alert.id], 'acknowledge', ack)).ok).toBe(true);
+    await expect(store.transition([fired.alert.id], 'acknowledge', ack)).rejects.toBeInstanceOf(AlreadyAppliedError);
+    const res = { ...w(T0 + 3000), by: 'am', resolution: 'alertmanager' as const, once: 'k-res' };
+    expect(await store.resolveFingerprint('fp-once', res)).not.toBeNull();
+    await store.fire(alert('fp-once'), w(T0 + 4000));
+    // The replayed resolve must not resolve the alert fired since.
+    await expect(store.resolveFingerprint('fp-once', res)).rejects.toBeInstanceOf(AlreadyAppliedError);
+    expect((await store.active()).map((a) => a.fingerprint)).toEqual(['fp-once']);
+    expect((await store.get(fired.alert.id))!.transitions.map((t) => t.to)).toEqual(['firing', 'acknowledged', 'resolved']);
   });
 
   it('acknowledge then resolve, each from the statuses it allows; history kept in order', async () => {

@@ -383,6 +383,25 @@ describe('live status page in headless Chromium', () => {
     await page.screenshot({ path: path.join(ARTIFACTS, 'status-page-phone.png'), fullPage: true });
   });
 
+  it('renders an alert summary containing markup as text, never as markup', async () => {
+    const summary = '<img src=x onerror="window.__xss=1"><b>bold</b> & <script>window.__xss=2</script>';
+    const r = await api('/api/v1/health/alerts/alertmanager', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        version: '4', groupKey: '{}:{alertname="Markup"}', truncatedAlerts: 0, status: 'firing', receiver: 'chatpulse', groupLabels: {}, commonLabels: {}, commonAnnotations: {}, externalURL: 'http://am',
+        alerts: [{ status: 'firing', labels: { alertname: 'Markup<i>x</i>', severity: 'warning' }, annotations: { summary }, startsAt: new Date().toISOString(), endsAt: '0001-01-01T00:00:00Z', fingerprint: 'markup0000000001' }],
+      }),
+    });
+    expect(r.status).toBe(200);
+    const row = page.locator('#alerts-firing tr[data-alert-id]', { hasText: 'bold' }).first();
+    await row.waitFor({ state: 'attached', timeout: 15_000 });
+    expect(await row.textContent()).toContain('<b>bold</b>');
+    expect(await page.locator('#alerts-firing img, #alerts-firing b, #alerts-firing script, #alerts-firing i').count()).toBe(0);
+    expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
+    await api(`/api/v1/health/alerts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ action: 'resolve', ids: [await row.getAttribute('data-alert-id')] }) });
+  });
+
   it('ran with no CSP violation, no script error and no request outside the health service', async () => {
     expect(await page.evaluate(() => (window as unknown as { __csp: string[] }).__csp)).toEqual([]);
     expect(consoleProblems).toEqual([]);
