@@ -18,6 +18,14 @@ export interface InstrumentationConfig {
   /** `OTEL_SDK_DISABLED=true`: no hooks, no exporters. */
   readonly disabled: boolean;
   readonly exporters: readonly ExporterName[];
+  /**
+   * OTEL_METRICS_EXPORTER was not set: the exporter is Chatpulse's own default, which stands down
+   * when the app builds OpenTelemetry metric readers of its own (Chatpulse's metrics then go
+   * through those). An exporter that was asked for stays.
+   */
+  readonly defaultExporter: boolean;
+  /** Add Chatpulse's metrics to the readers of the app's own OpenTelemetry SDK. */
+  readonly joinAppSdk: boolean;
   readonly prometheus: { readonly host: string; readonly port: number };
   readonly otlp: {
     readonly url: string;
@@ -104,6 +112,7 @@ export const INSTRUMENTATION_SETTINGS = Object.freeze({
   hookHttp: setting({ key: 'hooks.http', env: 'CHATPULSE_INSTRUMENT_HTTP', parse: bool, default: true }),
   hookIoredis: setting({ key: 'hooks.ioredis', env: 'CHATPULSE_INSTRUMENT_IOREDIS', parse: bool, default: true }),
   hookPg: setting({ key: 'hooks.pg', env: 'CHATPULSE_INSTRUMENT_PG', parse: bool, default: true }),
+  joinAppSdk: setting({ key: 'joinAppSdk', env: 'CHATPULSE_JOIN_APP_SDK', parse: bool, default: true }),
 });
 
 /** `OTEL_EXPORTER_OTLP_HEADERS`: comma-separated `key=value`, values percent-encoded. */
@@ -204,6 +213,8 @@ export function resolveConfig(env: Env): { config: InstrumentationConfig; proble
   const config: InstrumentationConfig = {
     disabled: s.disabled,
     exporters: exporters(r, env),
+    defaultExporter: envValue(env, 'OTEL_METRICS_EXPORTER') === undefined,
+    joinAppSdk: s.joinAppSdk,
     prometheus: { host: s.prometheusHost, port: s.prometheusPort },
     otlp: {
       url: otlpUrl(r, env),
