@@ -18,6 +18,9 @@ import { log } from './log';
 import { ProcessSampler } from './metrics/process-metrics';
 import { Recorder } from './metrics/recorder';
 import { joinAppReaders } from './sdk/app-readers';
+import { ioredisDiscoveryTargets } from './discovery/ioredis';
+import { pgDiscoveryTarget } from './discovery/pg';
+import { globalDependencies } from './discovery/registry';
 import { yieldPrometheusPort } from './sdk/prometheus-yield';
 import { settleWithin } from '../common/timeout';
 
@@ -92,6 +95,7 @@ export function startRuntime(config: InstrumentationConfig, options: StartOption
     if (config.hooks.http) undo.push(installHttpHook(recorder, config));
     if (config.hooks.ioredis) targets.push(ioredisTarget(recorder, config.cachePrefixes));
     if (config.hooks.pg) targets.push(pgTarget(recorder));
+    if (config.discoverDependencies) targets.push(pgDiscoveryTarget(globalDependencies()), ...ioredisDiscoveryTargets(globalDependencies()));
   }
   if (config.joinAppSdk) {
     targets.push(

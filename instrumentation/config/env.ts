@@ -26,6 +26,8 @@ export interface InstrumentationConfig {
   readonly defaultExporter: boolean;
   /** Add Chatpulse's metrics to the readers of the app's own OpenTelemetry SDK. */
   readonly joinAppSdk: boolean;
+  /** Note the Postgres and Redis servers the app's clients connect to (zero-code health checks them). */
+  readonly discoverDependencies: boolean;
   readonly prometheus: { readonly host: string; readonly port: number };
   readonly otlp: {
     readonly url: string;
@@ -113,6 +115,7 @@ export const INSTRUMENTATION_SETTINGS = Object.freeze({
   hookIoredis: setting({ key: 'hooks.ioredis', env: 'CHATPULSE_INSTRUMENT_IOREDIS', parse: bool, default: true }),
   hookPg: setting({ key: 'hooks.pg', env: 'CHATPULSE_INSTRUMENT_PG', parse: bool, default: true }),
   joinAppSdk: setting({ key: 'joinAppSdk', env: 'CHATPULSE_JOIN_APP_SDK', parse: bool, default: true }),
+  discoverDependencies: setting({ key: 'discoverDependencies', env: 'CHATPULSE_DISCOVER_DEPENDENCIES', parse: bool, default: true }),
 });
 
 /** `OTEL_EXPORTER_OTLP_HEADERS`: comma-separated `key=value`, values percent-encoded. */
@@ -215,6 +218,7 @@ export function resolveConfig(env: Env): { config: InstrumentationConfig; proble
     exporters: exporters(r, env),
     defaultExporter: envValue(env, 'OTEL_METRICS_EXPORTER') === undefined,
     joinAppSdk: s.joinAppSdk,
+    discoverDependencies: s.discoverDependencies,
     prometheus: { host: s.prometheusHost, port: s.prometheusPort },
     otlp: {
       url: otlpUrl(r, env),

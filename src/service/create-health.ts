@@ -12,6 +12,8 @@ import { createHealthRouter } from '../http/router';
 import { HealthService, type DependencyResult, type DependencySource } from './health-service';
 import { mountStatusPage } from '../ui';
 import { createLogger } from './logger';
+import { followDiscovered } from './discovered-checks';
+import type { DependencyRegistry } from '../../instrumentation/discovery/registry';
 import { defaultServiceName } from '../../common/service-name';
 import { VERSION } from '../../common/version';
 
@@ -30,6 +32,8 @@ export interface CreateHealthOptions {
   /** Default: the instrumentation's recorder and sampler. */
   readonly recorder?: Recorder;
   readonly sampler?: ProcessSampler;
+  /** Zero-code mode: the servers the app's own clients connect to, checked when no URL names them. */
+  readonly discovered?: DependencyRegistry;
 }
 
 /** A running health service with everything it owns. */
@@ -120,6 +124,7 @@ export async function startHealth(config: HealthConfig, options: Omit<CreateHeal
   const sampler = options.sampler ?? runtime?.sampler;
   const checks = dependencyChecks(config, options);
   const scheduler = new CheckScheduler(checks, { onError: (err, context) => logger.warn({ err, context }, 'health check error') });
+  const unfollow = options.discovered !== undefined ? followDiscovered(options.discovered, config, scheduler, logger) : undefined;
   const service = new HealthService({
     config,
     signals: HealthService.windowSource(recorder, config, sampler),
@@ -159,6 +164,7 @@ export async function startHealth(config: HealthConfig, options: Omit<CreateHeal
     logger,
     close: () =>
       (closing ??= (async () => {
+        unfollow?.();
         await alerting.stop();
         await service.close();
       })()),

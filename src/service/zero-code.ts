@@ -1,5 +1,6 @@
 import type { ShutdownSteps } from '../../instrumentation/lifecycle/exit-flush';
 import { log } from '../../instrumentation/log';
+import { globalDependencies } from '../../instrumentation/discovery/registry';
 import type { Runtime } from '../../instrumentation/runtime';
 import { resolveHealthConfig } from '../config/health-config';
 import { listenHealthServer, type HealthServer } from '../http/server';
@@ -27,7 +28,10 @@ export function startZeroCodeHealth(runtime: Runtime, env = process.env): Shutdo
   let shuttingDown = false;
   const ready = (async () => {
     // The configuration resolved above is the one used: it is not read a second time.
-    health = await startHealth(config, { serviceName: defaultServiceName(env) });
+    health = await startHealth(config, {
+      serviceName: defaultServiceName(env),
+      ...(runtime.config.discoverDependencies ? { discovered: globalDependencies() } : {}),
+    });
     if (shuttingDown) health.service.beginShutdown();
     server = await listenHealthServer(health.router, config.port!, config.host);
     health.logger.info({ port: server.address.port, host: config.host }, 'chatpulse health endpoints listening');
