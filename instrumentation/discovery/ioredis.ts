@@ -57,6 +57,8 @@ export function ioredisDiscoveryTargets(registry: DependencyRegistry): ModuleTar
   const noteRedis = (redis: { options?: RedisOptions; [kClusterNode]?: true }): void => {
     const o = redis.options;
     if (o === undefined || redis[kClusterNode] === true || o.sentinels || o.connectionName === HEALTH_CONNECTION_NAME) return;
+    // A Cluster's own helper connections (slot refresher, subscribers) are named so by ioredis.
+    if (typeof o.connectionName === 'string' && o.connectionName.startsWith('ioredis-cluster(')) return;
     const host = o.host ?? 'localhost';
     const port = Number(o.port ?? 6379);
     const db = Number(o.db ?? 0);

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { FIXTURES, REGISTER, freePort, get, killAllChildren, spawnApp, waitUntil, type AppChild } from '../../fixtures/harness';
 import { ToggleProxy } from '../../helpers/net';
+import { TempRedisCluster } from '../../helpers/redis-cluster';
 
 const APP = path.join(FIXTURES, 'discovery', 'app.js');
 const PASSWORD = 'discovered-s3cret';
@@ -110,6 +111,26 @@ describe('dependencies the app connects to, checked without configuration', () =
     const db = await json<Dep>(`${health}/api/v1/health/database?details=true`);
     expect(db.details?.target).toBe('postgres://postgres@127.0.0.1:5432/postgres');
   }, 30_000);
+
+  it('a Redis Cluster the app connects to is one check of the whole cluster, not one per node', async () => {
+    const cluster = await TempRedisCluster.start();
+    try {
+      const { app, health } = await start({ APP_REDIS_CLUSTER_PORT: String(cluster.ports[0]) });
+      expect((await get(`http://127.0.0.1:${app.port}/chat`)).body).toContain('[DONE]');
+      await waitUntil(
+        async () => (await json<Dep & { details?: { clusterState?: string } }>(`${health}/api/v1/health/redis?details=true`)).details?.clusterState === 'ok',
+        10_000,
+        'the cluster check',
+      );
+      const redis = await json<Dep & { details?: { masters?: number } }>(`${health}/api/v1/health/redis?details=true`);
+      expect(redis.details).toMatchObject({ target: `redis://127.0.0.1:${cluster.ports[0]}`, masters: 3 });
+      const deps = await dependencies(health);
+      expect(Object.keys(deps).sort(), JSON.stringify(deps)).toEqual(['database', 'redis']);
+    } finally {
+      await killAllChildren();
+      cluster.stop();
+    }
+  }, 40_000);
 
   it('CHATPULSE_DISCOVER_DEPENDENCIES=false switches discovery off', async () => {
     const { app, health } = await start({ CHATPULSE_DISCOVER_DEPENDENCIES: 'false' });
