@@ -59,6 +59,23 @@ async function start(env: Record<string, string> = {}): Promise<{ app: AppChild;
   return { app, health };
 }
 
+/** The status page's first snapshot, from its live stream. */
+async function statusPageSnapshot(health: string): Promise<{ checks: { name: string; group: string }[] }> {
+  const ticket = (await (await fetch(`${health}/api/v1/health/stream/ticket`, { method: 'POST' })).json()) as { ticket: string };
+  const ac = new AbortController();
+  const res = await fetch(`${health}/api/v1/health/stream?ticket=${encodeURIComponent(ticket.ticket)}`, { signal: ac.signal });
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  while (!/\nevent: snapshot\ndata: .*\n\n/.test(text)) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`stream ended early: ${text.slice(0, 200)}`);
+    text += decoder.decode(value, { stream: true });
+  }
+  ac.abort();
+  return JSON.parse(/\nevent: snapshot\ndata: (.*)\n\n/.exec(text)![1]!);
+}
+
 async function json<T>(url: string): Promise<T> {
   return JSON.parse((await get(url)).body) as T;
 }
@@ -88,6 +105,8 @@ describe('dependencies the app connects to, checked without configuration', () =
     expect(redis.status).toBe('healthy');
     expect(redis.details?.target).toBe('redis://127.0.0.1:6379/0');
     expect((await get(`${health}/api/v1/health/ready`)).status).toBe(200);
+    const page = await statusPageSnapshot(health);
+    expect(page.checks.filter((c) => c.group === 'dependencies').map((c) => c.name).sort()).toEqual(['database', 'redis', 'system:disk']);
 
     await pgProxy.down();
     await waitUntil(async () => (await json<Dep>(`${health}/api/v1/health/database`)).status === 'unhealthy', 5000, 'database unhealthy');
