@@ -159,3 +159,29 @@ describe('an explicitly configured Chatpulse exporter next to the app’s own', 
     await stops(app);
   }, 40_000);
 });
+
+describe('CHATPULSE_JOIN_APP_SDK=false', () => {
+  it("leaves the app's readers alone and keeps Chatpulse's default endpoint", async () => {
+    const receiver = await startOtlpReceiver();
+    receivers.push(receiver);
+    const chatpulsePort = await freePort();
+    const app = await spawnApp({
+      nodeArgs: ['--require', REGISTER],
+      script: CJS_APP,
+      env: env({
+        OWN_READER: 'otlp',
+        OTLP_URL: `http://127.0.0.1:${receiver.port}/v1/metrics`,
+        OTEL_EXPORTER_PROMETHEUS_PORT: String(chatpulsePort),
+        CHATPULSE_JOIN_APP_SDK: 'false',
+      }),
+      readyTimeoutMs: 20_000,
+    });
+    await chat(app);
+    await get(`http://127.0.0.1:${app.port}/signup`);
+    await receiver.waitFor((exports) => exports.some((e) => e.metrics.some((m) => m.name === 'app.signups')), 10_000, 'the app’s own export');
+    expect(receiver.exports.flatMap((e) => e.metrics.map((m) => m.name)).filter((n) => n.startsWith('chatbot.'))).toEqual([]);
+    const samples = parsePrometheus(await scrape(`http://localhost:${chatpulsePort}/metrics`));
+    expect(samples.find((s) => s.name === 'chatbot_stream_time_to_first_token_count')?.value).toBe(1);
+    await stops(app);
+  }, 40_000);
+});
