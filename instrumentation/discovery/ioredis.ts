@@ -22,7 +22,7 @@ interface RedisOptions {
 
 type Patchable = Record<PropertyKey, unknown>;
 
-/** Wraps `proto[method]` so `before` runs (safely) first; returns the undo. */
+/** Replaces `proto[method]` with `around(original)` and marks the prototype; returns the undo. */
 function wrap(proto: Patchable, method: string, around: (original: (...a: unknown[]) => unknown) => (this: unknown, ...a: unknown[]) => unknown) {
   const original = proto[method] as (...a: unknown[]) => unknown;
   const wrapped = around(original);
