@@ -9,7 +9,7 @@ import {
 } from '@opentelemetry/resources';
 import type { AddressInfo } from 'node:net';
 import type { InstrumentationConfig } from './config/env';
-import { createReaders } from './export/readers';
+import { createReaders, type EndpointStatus } from './export/readers';
 import { installFetchHook } from './genai/fetch-hook';
 import { installHttpHook } from './hooks/http';
 import { ioredisTarget } from './hooks/ioredis';
@@ -18,6 +18,11 @@ import { pgTarget } from './hooks/pg';
 import { log } from './log';
 import { ProcessSampler } from './metrics/process-metrics';
 import { Recorder } from './metrics/recorder';
+import { joinAppReaders } from './sdk/app-readers';
+import { ioredisDiscoveryTargets } from './discovery/ioredis';
+import { pgDiscoveryTarget } from './discovery/pg';
+import { globalDependencies } from './discovery/registry';
+import { yieldPrometheusPort } from './sdk/prometheus-yield';
 import { settleWithin } from '../common/timeout';
 
 /** A started Chatpulse instrumentation: hooks installed, readers exporting. */
@@ -28,6 +33,10 @@ export interface Runtime {
   readonly meterProvider: MeterProvider | undefined;
   /** Where the Prometheus scrape endpoint listens, once bound. */
   readonly prometheusAddress: Promise<AddressInfo | undefined>;
+  /** Chatpulse's own Prometheus endpoint now (undefined when none is configured). */
+  prometheusStatus(): EndpointStatus | undefined;
+  /** The app has OpenTelemetry metric readers of its own, and Chatpulse's metrics go through them. */
+  joinedAppSdk(): boolean;
   forceFlush(): Promise<void>;
   /** Flushes push exporters (bounded by `shutdownTimeoutMillis`), closes servers, removes hooks. */
   shutdown(): Promise<void>;
@@ -70,16 +79,38 @@ export function startRuntime(config: InstrumentationConfig, options: StartOption
   const recorder = globalRecorder(config);
   const sampler = new ProcessSampler();
   const undo: (() => void)[] = [];
+  const { readers, prometheus, abortInFlight } = createReaders(config, recorder, sampler);
+  let joined = false;
+  let stoodDown = false;
+  // Chatpulse's default exporter gives way to the app's own pipeline; one that was asked for stays.
+  const standDown = (reason: string): void => {
+    if (stoodDown || !config.defaultExporter || prometheus === undefined) return;
+    stoodDown = true;
+    prometheus.standDown(reason);
+    void shutdownProvider();
+    const { host, port } = prometheus.status();
+    log.debug(`${reason}: Chatpulse's metrics go through the app's own OpenTelemetry readers; its default endpoint on ${host}:${port} stands down`);
+  };
+  const targets: ModuleTarget[] = [];
   if (options.hooks !== false) {
     if (config.hooks.http) undo.push(installHttpHook(recorder, config));
     if (config.hooks.genai) undo.push(installFetchHook(recorder));
-    const targets: ModuleTarget[] = [];
     if (config.hooks.ioredis) targets.push(ioredisTarget(recorder, config.cachePrefixes));
     if (config.hooks.pg) targets.push(pgTarget(recorder));
-    if (targets.length > 0) undo.push(patchModules(targets));
+    if (config.discoverDependencies) targets.push(pgDiscoveryTarget(globalDependencies()), ...ioredisDiscoveryTargets(globalDependencies()));
+  }
+  if (config.joinAppSdk) {
+    targets.push(
+      joinAppReaders(recorder, sampler, {
+        onAppReader: (name) => {
+          joined = true;
+          standDown(`the app's ${name} joined its MeterProvider`);
+        },
+      }),
+      yieldPrometheusPort(standDown),
+    );
   }
 
-  const { readers, prometheus, abortInFlight } = createReaders(config, recorder, sampler);
   const meterProvider =
     readers.length === 0
       ? undefined
@@ -90,6 +121,9 @@ export function startRuntime(config: InstrumentationConfig, options: StartOption
           readers,
         });
 
+  let providerShutdown: Promise<void> | undefined;
+  const shutdownProvider = (): Promise<void> => (providerShutdown ??= meterProvider?.shutdown() ?? Promise.resolve());
+  if (targets.length > 0) undo.push(patchModules(targets));
   let shutdownPromise: Promise<void> | undefined;
   const runtime: Runtime = {
     config,
@@ -97,22 +131,23 @@ export function startRuntime(config: InstrumentationConfig, options: StartOption
     sampler,
     meterProvider,
     prometheusAddress: prometheus?.listening ?? Promise.resolve(undefined),
+    prometheusStatus: () => prometheus?.status(),
+    joinedAppSdk: () => joined,
     forceFlush: async () => {
-      await withTimeout(meterProvider?.forceFlush() ?? Promise.resolve(), config.shutdownTimeoutMillis);
+      if (providerShutdown === undefined) await withTimeout(meterProvider?.forceFlush() ?? Promise.resolve(), config.shutdownTimeoutMillis);
     },
     shutdown() {
       shutdownPromise ??= (async () => {
         // Export sockets are unref'd; this ref'd timer holds the loop, for at most the bound, while
         // the final export runs, so it is not cut short by an otherwise empty loop.
         const hold = setTimeout(() => undefined, config.shutdownTimeoutMillis);
-        const settled = await withTimeout(meterProvider?.shutdown() ?? Promise.resolve(), config.shutdownTimeoutMillis);
+        const settled = await withTimeout(shutdownProvider(), config.shutdownTimeoutMillis);
         clearTimeout(hold);
         if (!settled) {
           log.warn(`final export did not finish within ${config.shutdownTimeoutMillis} ms (CHATPULSE_SHUTDOWN_TIMEOUT); dropped`);
           abortInFlight();
         }
-        prometheus?.server.close();
-        prometheus?.server.closeAllConnections?.();
+        prometheus?.close();
         sampler.stop();
         for (const u of undo.splice(0).reverse()) u();
         if (g[kRuntime] === runtime) delete g[kRuntime];

@@ -28,7 +28,7 @@ export function start(options: StartOptions = {}): Runtime {
       `invalid Chatpulse configuration: ${problems.map(describeProblem).join('; ')}`,
     );
   }
-  const effective = options.exporters === undefined ? config : Object.freeze({ ...config, exporters: [...options.exporters] });
+  const effective = options.exporters === undefined ? config : Object.freeze({ ...config, exporters: [...options.exporters], defaultExporter: false });
   return startRuntime(effective);
 }
 

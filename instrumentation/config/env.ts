@@ -18,6 +18,16 @@ export interface InstrumentationConfig {
   /** `OTEL_SDK_DISABLED=true`: no hooks, no exporters. */
   readonly disabled: boolean;
   readonly exporters: readonly ExporterName[];
+  /**
+   * OTEL_METRICS_EXPORTER was not set: the exporter is Chatpulse's own default, which stands down
+   * when the app builds OpenTelemetry metric readers of its own (Chatpulse's metrics then go
+   * through those). An exporter that was asked for stays.
+   */
+  readonly defaultExporter: boolean;
+  /** Add Chatpulse's metrics to the readers of the app's own OpenTelemetry SDK. */
+  readonly joinAppSdk: boolean;
+  /** Note the Postgres and Redis servers the app's clients connect to (zero-code health checks them). */
+  readonly discoverDependencies: boolean;
   readonly prometheus: { readonly host: string; readonly port: number };
   readonly otlp: {
     readonly url: string;
@@ -106,6 +116,8 @@ export const INSTRUMENTATION_SETTINGS = Object.freeze({
   hookPg: setting({ key: 'hooks.pg', env: 'CHATPULSE_INSTRUMENT_PG', parse: bool, default: true }),
   hookGenai: setting({ key: 'hooks.genai', env: 'CHATPULSE_INSTRUMENT_GENAI', parse: bool, default: true }),
   maxModels: setting({ key: 'limits.maxModels', env: 'CHATPULSE_MAX_MODELS', parse: int(1, 1_000), default: DEFAULT_LIMITS.maxModels! }),
+  joinAppSdk: setting({ key: 'joinAppSdk', env: 'CHATPULSE_JOIN_APP_SDK', parse: bool, default: true }),
+  discoverDependencies: setting({ key: 'discoverDependencies', env: 'CHATPULSE_DISCOVER_DEPENDENCIES', parse: bool, default: true }),
 });
 
 /** `OTEL_EXPORTER_OTLP_HEADERS`: comma-separated `key=value`, values percent-encoded. */
@@ -206,6 +218,9 @@ export function resolveConfig(env: Env): { config: InstrumentationConfig; proble
   const config: InstrumentationConfig = {
     disabled: s.disabled,
     exporters: exporters(r, env),
+    defaultExporter: envValue(env, 'OTEL_METRICS_EXPORTER') === undefined,
+    joinAppSdk: s.joinAppSdk,
+    discoverDependencies: s.discoverDependencies,
     prometheus: { host: s.prometheusHost, port: s.prometheusPort },
     otlp: {
       url: otlpUrl(r, env),

@@ -9,13 +9,33 @@ import { markInternalServer } from '../hooks/internal-server';
 import { log } from '../log';
 import { ChatpulseMetricProducer } from '../metrics/producer';
 import { trackExports } from './export-health';
+import { kOwnReader } from '../sdk/app-readers';
 import type { ProcessSampler } from '../metrics/process-metrics';
 import type { Recorder } from '../metrics/recorder';
+
+/** Where Chatpulse's own Prometheus endpoint stands, for the health service to report. */
+export interface EndpointStatus {
+  readonly state: 'starting' | 'listening' | 'unavailable' | 'stood down' | 'closed';
+  readonly host: string;
+  readonly port: number;
+  /** Why it is unavailable (the listen error's code) or stood down. */
+  readonly reason?: string;
+}
 
 export interface PrometheusEndpoint {
   readonly server: http.Server;
   /** Resolves with the bound address once listening, or undefined when the port could not be bound. */
   readonly listening: Promise<AddressInfo | undefined>;
+  status(): EndpointStatus;
+  /** Gives the port up at once (a listening server's port is free when this returns), or never binds it. */
+  standDown(reason: string): void;
+  close(): void;
+}
+
+/** Marks a reader as Chatpulse's own, so joining the app's readers leaves it alone. */
+function own<R extends MetricReader>(reader: R): R {
+  (reader as { [kOwnReader]?: true })[kOwnReader] = true;
+  return reader;
 }
 
 export interface Readers {
@@ -74,12 +94,12 @@ function exportAgents() {
  * told not to start and its handler is served from a server of ours that is unref'd.
  */
 function prometheusReader(config: InstrumentationConfig, recorder: Recorder, sampler: ProcessSampler) {
-  const exporter = new PrometheusExporter({
+  const exporter = own(new PrometheusExporter({
     preventServerStart: true,
     metricProducers: [new ChatpulseMetricProducer(recorder, 'cumulative', sampler)],
     // Every series carries service_name, as it does behind a Collector's Prometheus exporter.
     withResourceConstantLabels: /^service\.name$/,
-  });
+  }));
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method === 'GET' && (path === '/metrics' || path === '/')) {
@@ -90,15 +110,50 @@ function prometheusReader(config: InstrumentationConfig, recorder: Recorder, sam
   });
   markInternalServer(server);
   const { host, port } = config.prometheus;
+  let status: EndpointStatus = { state: 'starting', host, port };
+  const release = () => {
+    server.close();
+    server.closeAllConnections?.();
+  };
   const listening = new Promise<AddressInfo | undefined>((resolve) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
-      log.warn(`Prometheus endpoint could not listen on ${host}:${port} (${err.code ?? err.message}); metrics are not served`);
       resolve(undefined);
+      // Standing down before the bind finished: the port is the app's exporter's now, as intended.
+      if (status.state !== 'starting') return;
+      const code = err.code ?? err.message;
+      status = { state: 'unavailable', host, port, reason: code };
+      log.warn(
+        `Prometheus endpoint could not listen on ${host}:${port} (${code}); metrics are not served. ` +
+          `Set OTEL_EXPORTER_PROMETHEUS_PORT to a free port, or OTEL_METRICS_EXPORTER=otlp (or none) if another exporter serves them`,
+      );
     });
-    server.listen(port, host, () => resolve(server.address() as AddressInfo));
+    server.listen(port, host, () => {
+      // A stand-down that came while the address was being looked up: give the port back now.
+      if (status.state !== 'starting') {
+        release();
+        resolve(undefined);
+        return;
+      }
+      status = { state: 'listening', host, port };
+      resolve(server.address() as AddressInfo);
+    });
   });
   server.unref();
-  return { reader: exporter, endpoint: { server, listening } };
+  const endpoint: PrometheusEndpoint = {
+    server,
+    listening,
+    status: () => status,
+    standDown(reason) {
+      if (status.state !== 'starting' && status.state !== 'listening') return;
+      status = { state: 'stood down', host, port, reason };
+      release();
+    },
+    close() {
+      if (status.state === 'starting' || status.state === 'listening') status = { state: 'closed', host, port };
+      release();
+    },
+  };
+  return { reader: exporter, endpoint };
 }
 
 function otlpReader(
@@ -132,13 +187,13 @@ function otlpReader(
   const exporter = new Exporter(options);
   // Chatpulse's series are all of the synchronous kind, for which both delta and lowmemory mean delta.
   const temporality = o.temporality === 'cumulative' ? 'cumulative' : 'delta';
-  return new PeriodicExportingMetricReader({
+  return own(new PeriodicExportingMetricReader({
     // Tracked: a refusing or hung collector is warned about and shown on /api/v1/health.
     exporter: trackExports(exporter, 'OTLP', o.url),
     exportIntervalMillis: config.exportIntervalMillis,
     exportTimeoutMillis: Math.min(config.exportTimeoutMillis, config.exportIntervalMillis),
     metricProducers: [new ChatpulseMetricProducer(recorder, temporality, sampler)],
-  });
+  }));
 }
 
 export function createReaders(config: InstrumentationConfig, recorder: Recorder, sampler: ProcessSampler): Readers {
@@ -156,11 +211,13 @@ export function createReaders(config: InstrumentationConfig, recorder: Recorder,
       pushing = true;
     } else {
       readers.push(
-        new PeriodicExportingMetricReader({
-          exporter: new ConsoleMetricExporter(),
-          exportIntervalMillis: config.exportIntervalMillis,
-          metricProducers: [new ChatpulseMetricProducer(recorder, 'cumulative', sampler)],
-        }),
+        own(
+          new PeriodicExportingMetricReader({
+            exporter: new ConsoleMetricExporter(),
+            exportIntervalMillis: config.exportIntervalMillis,
+            metricProducers: [new ChatpulseMetricProducer(recorder, 'cumulative', sampler)],
+          }),
+        ),
       );
       pushing = true;
     }

@@ -25,7 +25,7 @@ export function patchModules(targets: readonly ModuleTarget[]): () => void {
       log.warn(`could not instrument ${t.file}: ${(err as Error).message}`);
     }
   };
-  const packages = [...new Set(targets.map((t) => t.file.split('/')[0]!))];
+  const packages = [...new Set(targets.map((t) => packageOf(t.file)))];
   const hook = new Hook(packages, { internals: true }, (exports, name) => {
     const normalized = name.split(path.sep).join('/');
     for (const t of targets) if (normalized === t.file) apply(t, exports);
@@ -41,4 +41,10 @@ export function patchModules(targets: readonly ModuleTarget[]): () => void {
     hook.unhook();
     for (const undo of undos.splice(0)) undo();
   };
+}
+
+/** The package a target file belongs to: `pg` for `pg/lib/client.js`, `@scope/name` for a scoped one. */
+function packageOf(file: string): string {
+  const parts = file.split('/');
+  return file.startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0]!;
 }

@@ -1,5 +1,6 @@
 import { HEALTH_APPLICATION_NAME } from '../../instrumentation/hooks/pg';
-import { Pool, type PoolClient, type QueryConfig } from 'pg';
+import { Pool, type PoolClient, type PoolConfig, type QueryConfig } from 'pg';
+import type { PostgresConnection } from '../../instrumentation/discovery/registry';
 import { abortable, deadline } from './abort';
 import { ms, round } from './format';
 import { checkOptions } from './options';
@@ -14,6 +15,11 @@ export interface PostgresCheckOptions {
   readonly connectionString?: string;
   /** The app's pool: the probe then measures what the app experiences, and its numbers are reported. */
   readonly pool?: Pool;
+  /**
+   * Connection parameters as an app's client had them (discovered in zero-code mode), for the
+   * check's own pool; `ssl` is kept as is, so the probe connects as the app does.
+   */
+  readonly connection?: PostgresConnection;
   /** Default true: without its database a chatbot cannot load or save conversations. */
   readonly required?: boolean;
   /** Default 15000 ms. */
@@ -108,8 +114,8 @@ interface SlowRow {
  * the password: the target and every message are redacted.
  */
 export function postgresCheck(options: PostgresCheckOptions): DependencyCheck {
-  if (options.pool === undefined && options.connectionString === undefined) {
-    throw new TypeError('postgresCheck: give a connectionString or a pool');
+  if (options.pool === undefined && options.connectionString === undefined && options.connection === undefined) {
+    throw new TypeError('postgresCheck: give a connectionString or a pool (or the connection parameters)');
   }
   const o = checkOptions('postgresCheck', POSTGRES_DEFAULTS, options);
   const appPool = options.pool;
@@ -117,6 +123,7 @@ export function postgresCheck(options: PostgresCheckOptions): DependencyCheck {
     ...urlSecrets(options.connectionString),
     ...urlSecrets(appPool?.options.connectionString),
     ...(typeof appPool?.options.password === 'string' ? [appPool.options.password] : []),
+    ...(typeof options.connection?.password === 'string' ? [options.connection.password] : []),
   ];
   const target = describeTarget(options);
   let ownPool: Pool | undefined;
@@ -126,8 +133,11 @@ export function postgresCheck(options: PostgresCheckOptions): DependencyCheck {
   function pool(): Pool {
     if (appPool !== undefined) return appPool;
     if (ownPool === undefined) {
+      const c = options.connection;
       ownPool = new Pool({
-        connectionString: options.connectionString,
+        ...(c !== undefined
+          ? { host: c.host, port: c.port, user: c.user, password: c.password as PoolConfig['password'], database: c.database, ssl: c.ssl as PoolConfig['ssl'] }
+          : { connectionString: options.connectionString }),
         // Runs never overlap, so one connection is enough; it is kept between runs so a probe
         // every interval does not fork a backend (and log a connection) each time.
         max: 1,
@@ -333,6 +343,8 @@ async function query<R>(client: PoolClient, text: string, values: unknown[], tim
 
 function describeTarget(options: PostgresCheckOptions): string {
   if (options.connectionString !== undefined) return redactUrl(options.connectionString);
+  const c = options.connection;
+  if (c !== undefined) return `postgres://${c.user !== undefined ? `${c.user}@` : ''}${c.host}:${c.port}/${c.database ?? ''}`;
   const po = options.pool?.options;
   if (po?.connectionString !== undefined) return redactUrl(po.connectionString);
   const user = po?.user !== undefined ? `${po.user}@` : '';

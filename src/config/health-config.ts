@@ -32,6 +32,9 @@ export interface DependencyConfig {
   readonly timeoutMs: number;
 }
 
+/** How a dependency is checked, apart from where it is. */
+export type DependencySchedule = Pick<DependencyConfig, 'required' | 'intervalMs' | 'timeoutMs'>;
+
 /** The resolved, validated, frozen health configuration. */
 export interface HealthConfig {
   /** Port of the standalone health server (zero-code mode); undefined = not served. */
@@ -53,6 +56,12 @@ export interface HealthConfig {
   readonly readiness: ReadinessScope;
   readonly database: DependencyConfig | undefined;
   readonly redis: DependencyConfig | undefined;
+  /**
+   * How the servers the app's own clients connect to are checked in zero-code mode, when no URL
+   * names them (CHATPULSE_DATABASE_REQUIRED and the file's interval and timeout apply);
+   * undefined when the file switches that dependency off (`database: false`).
+   */
+  readonly discovered: { readonly database: DependencySchedule | undefined; readonly redis: DependencySchedule | undefined };
   readonly upstreams: readonly UpstreamConfig[];
   readonly diskPath: string;
   /** How long open streams may drain after SIGTERM before the process exits. */
@@ -336,6 +345,10 @@ export function resolveHealthConfig(input: HealthConfigInput = {}, env: Env = pr
     readiness: plain.readiness,
     database: dep('database', 'DATABASE_URL', ['postgres:', 'postgresql:'], true),
     redis: redisDep(),
+    discovered: Object.freeze({
+      database: c.database === false ? undefined : Object.freeze(depSchedule('database', true)),
+      redis: c.redis === false ? undefined : Object.freeze(depSchedule('redis', false)),
+    }),
     upstreams: Object.freeze(upstreams),
     // The working directory at start, not at each check.
     diskPath: plain.diskPath === '' ? process.cwd() : plain.diskPath,

@@ -12,6 +12,8 @@ import { createHealthRouter } from '../http/router';
 import { HealthService, type DependencyResult, type DependencySource } from './health-service';
 import { mountStatusPage } from '../ui';
 import { createLogger } from './logger';
+import { followDiscovered } from './discovered-checks';
+import type { DependencyRegistry } from '../../instrumentation/discovery/registry';
 import { defaultServiceName } from '../../common/service-name';
 import { VERSION } from '../../common/version';
 import { withPassiveUpstreams } from '../checks/passive-upstreams';
@@ -33,6 +35,8 @@ export interface CreateHealthOptions {
   /** Default: the instrumentation's recorder and sampler. */
   readonly recorder?: Recorder;
   readonly sampler?: ProcessSampler;
+  /** Zero-code mode: the servers the app's own clients connect to, checked when no URL names them. */
+  readonly discovered?: DependencyRegistry;
 }
 
 /** A running health service with everything it owns. */
@@ -127,6 +131,7 @@ export async function startHealth(config: HealthConfig, options: Omit<CreateHeal
     throw ChatpulseConfigError.of('readiness', `unknown check ${unknown.map((n) => JSON.stringify(n)).join(', ')} (configured checks: ${checks.map((c) => c.name).join(', ')}; or required, kpis, a KPI key, tag:<tag>)`);
   }
   const scheduler = new CheckScheduler(checks, { onError: (err, context) => logger.warn({ err, context }, 'health check error') });
+  const unfollow = options.discovered !== undefined ? followDiscovered(options.discovered, config, scheduler, logger) : undefined;
   const service = new HealthService({
     config,
     signals: HealthService.windowSource(recorder, config, sampler),
@@ -169,6 +174,7 @@ export async function startHealth(config: HealthConfig, options: Omit<CreateHeal
     logger,
     close: () =>
       (closing ??= (async () => {
+        unfollow?.();
         await alerting.stop();
         await service.close();
       })()),

@@ -19,6 +19,11 @@ describe('resolveConfig: defaults', () => {
     expect(problems).toEqual([]);
     expect(config.disabled).toBe(false);
     expect(config.exporters).toEqual(['prometheus']);
+    // The embedded default gives way to the app's own OpenTelemetry readers; an exporter asked for stays.
+    expect(config.defaultExporter).toBe(true);
+    expect(resolveConfig({ OTEL_METRICS_EXPORTER: 'prometheus' }).config.defaultExporter).toBe(false);
+    expect(config.joinAppSdk).toBe(true);
+    expect(config.discoverDependencies).toBe(true);
     expect(config.prometheus).toEqual({ host: 'localhost', port: 9464 });
     expect(config.otlp).toEqual({
       url: 'http://localhost:4318/v1/metrics',
