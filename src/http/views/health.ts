@@ -11,7 +11,7 @@ import { summarizeInstance } from '../../grading/instances';
  * server (test/src/http/views).
  */
 
-export const SERVICE_FILTERS = ['database', 'redis', 'streaming', 'system', 'integrations', 'custom', 'quick'] as const;
+export const SERVICE_FILTERS = ['database', 'redis', 'streaming', 'system', 'integrations', 'quick', 'custom'] as const;
 export type ServiceFilter = (typeof SERVICE_FILTERS)[number];
 
 /** Who answers: serviceId and version in health+json bodies and the full report. */
