@@ -22,6 +22,7 @@ export type { StreamOutcome, CacheResult, ErrorType, MetricDefinition } from './
 // Health service, mounted in the app's own Express server (zero-code mode needs none of this).
 export { createHealth } from './src/service/create-health';
 export type { Health, CreateHealthOptions } from './src/service/create-health';
+export type { HealthCheck, HealthCheckResult } from './src/checks/custom';
 /** @deprecated The same class as ChatpulseConfigError; kept for existing importers. */
 export { HealthConfigError } from './src/config/health-config';
 export type { HealthConfigInput, HealthConfig } from './src/config/health-config';

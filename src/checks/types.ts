@@ -42,6 +42,8 @@ export interface DependencyCheck {
   readonly timeoutMs: number;
   /** IETF measurement the check reports (`responseTime`, `utilization`, …); used before its first run. */
   readonly measurement?: string;
+  /** Readiness groups select checks by tag (`tag:<tag>`). */
+  readonly tags?: readonly string[];
   /** Runs once. Must honour `signal` (aborted on timeout) and never leave work running. */
   run(signal: AbortSignal): Promise<CheckOutcome>;
   /** Releases connections; called on shutdown. */

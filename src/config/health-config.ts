@@ -79,6 +79,8 @@ export interface HealthConfig {
   readonly alertSpoolDir: string | undefined;
   /** The file the configuration came from, if any (PUT of a rule writes back to it). */
   readonly file: string | undefined;
+  /** The app's checks module (absolute path) and the setting that named it; loaded once at start. */
+  readonly healthChecks?: { readonly file: string; readonly field: string } | undefined;
 }
 
 /** The JSON/YAML file shape (and the programmatic input): every field optional. */
@@ -104,6 +106,8 @@ export interface HealthConfigInput {
   drainTimeout?: string | number;
   debug?: boolean;
   alerts?: unknown;
+  /** The app's checks module (CommonJS or ESM), relative to this file. */
+  healthChecks?: string;
 }
 
 /** The health configuration's error is the catalogue's ChatpulseConfigError; the old name stays an alias. */
@@ -141,6 +145,20 @@ const integer = (field: string, v: unknown, min: number, max: number): number =>
 const num = (field: string, v: unknown): number => parsed(field, v, nonNegative);
 const bool = (field: string, v: unknown): boolean => parsed(field, v, boolParser);
 const url = (field: string, v: unknown, protocols: string[]): string => parsed(field, v, urlParser(protocols));
+
+/**
+ * CHATPULSE_HEALTH_CHECKS (relative to the working directory) or `healthChecks` (relative to the
+ * config file that names it): where the app's own checks are. Only the path is checked here; the
+ * module is loaded once when the service starts (checks/checks-module.ts).
+ */
+function checksModule(env: Env, c: HealthConfigInput, base: string): HealthConfig['healthChecks'] {
+  const fromEnv = env.CHATPULSE_HEALTH_CHECKS?.trim();
+  const field = fromEnv ? 'CHATPULSE_HEALTH_CHECKS' : 'healthChecks';
+  const raw = fromEnv || c.healthChecks;
+  if (raw === undefined) return undefined;
+  if (typeof raw !== 'string' || raw.trim() === '') fail(field, 'expected the path of a module exporting the checks array, such as ./health-checks.js');
+  return Object.freeze({ file: path.resolve(fromEnv ? process.cwd() : base, raw.trim()), field });
+}
 
 /** The least alert evaluation interval, wherever it is set (env, file, createAlerting option). */
 export const MIN_ALERT_INTERVAL_MS = 100;
@@ -190,6 +208,7 @@ export function readConfigFile(file: string): HealthConfigInput {
 const KNOWN_FIELDS = new Set([
   'port', 'host', 'window', 'evaluationInterval', 'minSamples', 'hysteresis', 'thresholds', 'disabledKpis', 'token',
   'rateLimits', 'trustProxy', 'readiness', 'database', 'redis', 'upstreams', 'diskPath', 'drainTimeout', 'debug', 'alerts',
+  'healthChecks',
 ]);
 
 /**
@@ -360,6 +379,7 @@ export function resolveHealthConfig(input: HealthConfigInput = {}, env: Env = pr
     alertApiTimeoutMs: plain.alertApiTimeoutMs,
     alertSpoolDir: plain.alertSpoolDir,
     file: fileName ? path.resolve(fileName) : undefined,
+    healthChecks: checksModule(env, c, fileName && file.healthChecks !== undefined && input.healthChecks === undefined ? path.dirname(path.resolve(fileName)) : process.cwd()),
   };
   return Object.freeze(config);
 }

@@ -7,6 +7,7 @@ import { requestId } from './request-id';
 import type { ResourceContext } from './resources/context';
 import { mountDashboard } from './resources/dashboard';
 import { mountDependencies } from './resources/dependencies';
+import { mountCustomChecks } from './resources/custom-checks';
 import { mountHealth } from './resources/health';
 import { mountStreamingMetrics } from './resources/streaming-metrics';
 import { errorHandler } from './toolkit';
@@ -20,6 +21,8 @@ export interface HealthRouterOptions {
   readonly version: string;
   /** Active alerts for the dashboard (the alerts module plugs in here). */
   readonly activeAlerts?: () => readonly { severity: string }[];
+  /** The app's own checks, each served at `/api/v1/health/<name>`. */
+  readonly customChecks?: readonly string[];
   /** Extra authenticated routes mounted on the same router (alerts API, status page). */
   readonly extend?: (router: Router, guard: (path: string) => RequestHandler[]) => void;
 }
@@ -56,6 +59,7 @@ export function createHealthRouter(o: HealthRouterOptions): Router {
   const ctx: ResourceContext = { service, meta: { serviceName: o.serviceName, version: o.version }, guard, ...(o.activeAlerts ? { activeAlerts: o.activeAlerts } : {}) };
   mountHealth(router, ctx);
   mountDependencies(router, ctx);
+  mountCustomChecks(router, ctx, o.customChecks ?? []);
   mountDashboard(router, ctx);
   mountStreamingMetrics(router, ctx);
   o.extend?.(router, (path) => guard(path));

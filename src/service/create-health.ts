@@ -19,6 +19,8 @@ import { VERSION } from '../../common/version';
 import { withPassiveUpstreams } from '../checks/passive-upstreams';
 import { UpstreamWindow } from '../signals/upstream-window';
 import { ChatpulseConfigError } from '../../common/errors';
+import { customChecks, type HealthCheck } from '../checks/custom';
+import { loadChecksModule } from '../checks/checks-module';
 
 
 export interface CreateHealthOptions {
@@ -37,6 +39,8 @@ export interface CreateHealthOptions {
   readonly sampler?: ProcessSampler;
   /** Zero-code mode: the servers the app's own clients connect to, checked when no URL names them. */
   readonly discovered?: DependencyRegistry;
+  /** The app's own checks (auth, agents, integrations), run and graded like the built-in ones. */
+  readonly checks?: readonly HealthCheck[];
 }
 
 /** A running health service with everything it owns. */
@@ -101,8 +105,13 @@ export function dependencyChecks(config: HealthConfig, o: CreateHealthOptions = 
 /** The scheduler's stored results, as the service reads them. */
 function schedulerSource(scheduler: CheckScheduler, checks: readonly DependencyCheck[]): DependencySource {
   const required = new Map(checks.map((c) => [c.name, c.required]));
+  const tags = new Map(checks.flatMap((c) => (c.tags !== undefined && c.tags.length > 0 ? [[c.name, c.tags] as const] : [])));
   return {
-    results: (): DependencyResult[] => scheduler.results().map((r) => ({ ...r, required: r.required ?? required.get(r.name) ?? true })),
+    results: (): DependencyResult[] =>
+      scheduler.results().map((r) => {
+        const t = tags.get(r.name);
+        return { ...r, required: r.required ?? required.get(r.name) ?? true, ...(t !== undefined ? { tags: t } : {}) };
+      }),
     start: () => scheduler.start(),
     stop: () => scheduler.stop(),
   };
@@ -125,7 +134,12 @@ export async function startHealth(config: HealthConfig, options: Omit<CreateHeal
   const runtime = currentRuntime();
   const recorder = options.recorder ?? runtime?.recorder ?? globalRecorder();
   const sampler = options.sampler ?? runtime?.sampler;
-  const checks = dependencyChecks(config, options);
+  const checks = [...dependencyChecks(config, options)];
+  // The app's own checks: given when mounted, or a module named in the configuration (zero-code).
+  const builtIn = checks.map((c) => c.name);
+  const given = options.checks === undefined ? [] : customChecks(options.checks, 'checks', builtIn);
+  const loaded = config.healthChecks === undefined ? [] : await loadChecksModule(config.healthChecks.file, config.healthChecks.field, [...builtIn, ...given.map((c) => c.name)]);
+  checks.push(...given, ...loaded);
   const unknown = (config.readiness.dependencies ?? []).filter((n) => !checks.some((c) => c.name === n));
   if (unknown.length > 0) {
     throw ChatpulseConfigError.of('readiness', `unknown check ${unknown.map((n) => JSON.stringify(n)).join(', ')} (configured checks: ${checks.map((c) => c.name).join(', ')}; or required, kpis, a KPI key, tag:<tag>)`);
@@ -157,6 +171,7 @@ export async function startHealth(config: HealthConfig, options: Omit<CreateHeal
     serviceName,
     version: VERSION,
     activeAlerts: () => alerting.activeAlerts(),
+    customChecks: [...given, ...loaded].map((c) => c.name),
     extend: (r, guard) => {
       alerting.extendRouter(r, guard);
       mountStatusPage(r, guard, { service, alerting, logger, serviceName });

@@ -11,7 +11,7 @@ import { summarizeInstance } from '../../grading/instances';
  * server (test/src/http/views).
  */
 
-export const SERVICE_FILTERS = ['database', 'redis', 'streaming', 'system', 'integrations', 'quick'] as const;
+export const SERVICE_FILTERS = ['database', 'redis', 'streaming', 'system', 'integrations', 'quick', 'custom'] as const;
 export type ServiceFilter = (typeof SERVICE_FILTERS)[number];
 
 /** Who answers: serviceId and version in health+json bodies and the full report. */
@@ -81,7 +81,8 @@ export function healthView(
   sections.streaming = { status: statusOfChecks(streamingKpis), checks: streamingKpis, body: kpiBody(streamingKpis) };
   const systemChecks = [...kpisOf(r, ['system']), ...depsOf(r, 'system')];
   sections.system = { status: statusOfChecks(systemChecks), checks: systemChecks, body: Object.fromEntries(systemChecks.map((c) => [c.name, checkObject(c)])) };
-  for (const comp of ['database', 'redis', 'integrations'] as const) {
+  // `custom`: the app's own checks (checks/custom.ts).
+  for (const comp of ['database', 'redis', 'integrations', 'custom'] as const) {
     const ds = depsOf(r, comp);
     if (ds.length > 0 || filter === comp) {
       sections[comp] = { status: depStatus(ds), checks: ds, body: Object.fromEntries(ds.map((d) => [d.name, depBody(d, false)])) };
