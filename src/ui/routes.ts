@@ -11,6 +11,7 @@ import { PAGE_HEADERS, renderPage } from './page';
 import { buildSnapshot, type StatusSnapshot } from './snapshot';
 import { StatusFeed } from './stream';
 import { TicketSigner } from './ticket';
+import { exporterStates } from '../../instrumentation/export/export-health';
 
 export const UI_PATH = '/api/v1/health/ui';
 export const STREAM_PATH = '/api/v1/health/stream';
@@ -97,6 +98,7 @@ export function mountStatusPage(router: Router, guard: (path: string) => Request
       ...(alerts !== undefined ? { alerts: { active: alerts.active(), resolved: alerts.resolved() } } : {}),
       events: service.events(EVENTS_SHOWN),
       history: { capacity: history.capacity, intervalMs: config.evaluationIntervalMs, points: history.points() },
+      exporters: exporterStates(),
     });
 
   const unsubscribe = [

@@ -1,3 +1,4 @@
+import type { ExporterState } from '../../instrumentation/export/export-health';
 import type { KpiResult } from '../grading/grade';
 import { summarizeInstance, type InstanceSummary } from '../grading/instances';
 import { KPIS } from '../grading/kpis';
@@ -69,6 +70,8 @@ export interface SnapshotInputs {
   readonly alerts?: { active: readonly AlertView[]; resolved: readonly AlertView[] };
   readonly events: readonly StreamEvent[];
   readonly history: { capacity: number; intervalMs: number; points: readonly HistoryPoint[] };
+  /** Push exporters' states (OTLP), shown with the dependencies: metrics not arriving is visible. */
+  readonly exporters?: readonly ExporterState[];
 }
 
 const LABELS = new Map<string, string>(KPIS.map((k) => [k.key, k.label]));
@@ -108,6 +111,30 @@ function dependencyView(d: DependencyResult): CheckView {
   };
 }
 
+/**
+ * A push exporter as a row of the dependencies: failing warns (the service still serves, its
+ * metrics do not arrive), with the count and the last reason; unknown until the first export.
+ */
+export function exporterView(e: ExporterState): CheckView {
+  return {
+    name: `telemetry:${e.exporter}`,
+    label: `telemetry: ${e.exporter} export`,
+    kind: 'dependency',
+    group: 'dependencies',
+    status: e.state === 'failing' ? 'warn' : 'pass',
+    graded: e.state !== 'unknown',
+    value: `${e.exports - e.failures}/${e.exports} exports`,
+    threshold: null,
+    message:
+      e.state === 'failing'
+        ? `${e.consecutiveFailures} failed in a row to ${e.endpoint}: ${e.lastError ?? 'unknown error'}`
+        : e.state === 'unknown'
+          ? 'no export yet'
+          : null,
+    required: false,
+  };
+}
+
 /** Builds the page's snapshot: the health report plus alerts, recent stream events and chart history. */
 export function buildSnapshot(i: SnapshotInputs): StatusSnapshot {
   const r = i.report;
@@ -122,7 +149,7 @@ export function buildSnapshot(i: SnapshotInputs): StatusSnapshot {
     uptimeSeconds: r.uptimeSeconds,
     shuttingDown: r.shuttingDown,
     issues: r.issues,
-    checks: [...r.kpis.map(kpiView), ...r.dependencies.map(dependencyView)],
+    checks: [...r.kpis.map(kpiView), ...r.dependencies.map(dependencyView), ...(i.exporters ?? []).map(exporterView)],
     latency: { firstToken: latency(s.timeToFirstToken), firstAudio: latency(s.timeToFirstAudio), complete: latency(s.completeResponse) },
     limits: { firstToken: limits(i.thresholds.timeToFirstToken), firstAudio: limits(i.thresholds.timeToFirstAudio), complete: limits(i.thresholds.completeResponse) },
     streams: { active: s.activeStreams, ...s.streams, perSecond: streamRate(s), windowSeconds: s.windowSeconds },
