@@ -402,6 +402,16 @@ describe('live status page in headless Chromium', () => {
     await api(`/api/v1/health/alerts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ action: 'resolve', ids: [await row.getAttribute('data-alert-id')] }) });
   });
 
+  it('renders a route name containing markup as text in the stream events', async () => {
+    const route = '/api/<img src=x onerror="window.__xss=3"><b>room</b>';
+    app!.child.send({ manualStream: route });
+    const row = page.locator('#events tbody tr', { hasText: '<b>room</b>' }).first();
+    await row.waitFor({ state: 'attached', timeout: 15_000 });
+    expect(await row.textContent()).toContain(route);
+    expect(await page.locator('#events img, #events b').count()).toBe(0);
+    expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
+  });
+
   it('ran with no CSP violation, no script error and no request outside the health service', async () => {
     expect(await page.evaluate(() => (window as unknown as { __csp: string[] }).__csp)).toEqual([]);
     expect(consoleProblems).toEqual([]);
