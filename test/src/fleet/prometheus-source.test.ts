@@ -258,12 +258,13 @@ describe('fleet mode against a real Prometheus scraping two instances', () => {
     expect([ia.requests, ib.requests]).toEqual([{ total: 30, serverErrors: 0 }, { total: 30, serverErrors: 3 }]);
     expect([ia.caches, ib.caches]).toEqual([{ kb: { hits: 8, misses: 2 } }, { kb: { hits: 4, misses: 6 } }]);
     expect([ia.instances, ib.instances]).toEqual([1, 1]);
-    // All of an instance's samples sit in one bucket, whose series share one extrapolation: its
-    // p95 is exactly the lower edge + 0.95 × the bucket's width (A: 0.1–0.25 s, B: 0.5–0.75 s).
+    // All of an instance's samples sit in one bucket: its p95 is the lower edge + 0.95 × the
+    // bucket's width (A: 0.1–0.25 s, B: 0.5–0.75 s), to within what rate()'s extrapolation at the
+    // window's edges moves between bucket series (seen in CI: 0.24224 for 0.2425).
     expect(ia.timeToFirstToken.count).toBe(30);
-    expect(ia.timeToFirstToken.p95!).toBeCloseTo(0.1 + 0.15 * 0.95, 4);
+    expect(ia.timeToFirstToken.p95!).toBeCloseTo(0.1 + 0.15 * 0.95, 2);
     expect(ib.timeToFirstToken.count).toBe(27);
-    expect(ib.timeToFirstToken.p95!).toBeCloseTo(0.5 + 0.25 * 0.95, 4);
+    expect(ib.timeToFirstToken.p95!).toBeCloseTo(0.5 + 0.25 * 0.95, 2);
     expect(ia.process!.memoryUtilization).toBeGreaterThan(0);
     expect(Math.max(ia.process!.memoryUtilization, ib.process!.memoryUtilization)).toBe(s.process!.memoryUtilization);
   });
