@@ -6,9 +6,9 @@
  *   npm run build && node bench/parse-cost.js [--format generic|openai|ai-sdk] [--streams 10000] [--dist DIR]
  *
  * Each stream is the throughput bench's (bench/sse-server.js): 10 token events in the format, one
- * 1.4 KB audio event, `event: done`, each event a string built when written (a fresh concatenated
- * string, as servers write them: a parser measured on reused strings misses what searching a new
- * string costs). The child parses `streams` and 3 × `streams` streams after the same warm-up; the
+ * 1.4 KB audio event, `event: done`, each event a string built when written and measured by
+ * Buffer.byteLength first, as `res.write` does before the hook sees it (a concatenation, then
+ * flattened: a parser measured on other strings ranks its string operations differently). The child parses `streams` and 3 × `streams` streams after the same warm-up; the
  * difference of the totals over 2 × `streams` is one stream, start-up and warm-up cancelled.
  * Building the strings is counted too, the same for every build: compare builds (`--dist DIR`, e.g.
  * an older checkout's dist/) rather than read one figure alone.
@@ -38,11 +38,16 @@ function child(dist, format, streams) {
   }
   const ev = EVENTS[format];
   let sink = 0;
+  // As res.write does before the hook sees a chunk: Buffer.byteLength flattens the concatenation.
+  const write = (p, chunk) => {
+    sink += Buffer.byteLength(chunk);
+    sink += p.feed(chunk);
+  };
   const stream = () => {
     const p = new SseParser(rules);
-    for (let i = 0; i < 10; i++) sink += p.feed(ev(i));
-    sink += p.feed(`event: audio\ndata: ${JSON.stringify({ seq: 0, b64: B64 })}\n\n`);
-    sink += p.feed('event: done\ndata: {"finish_reason":"stop"}\n\n');
+    for (let i = 0; i < 10; i++) write(p, ev(i));
+    write(p, `event: audio\ndata: ${JSON.stringify({ seq: 0, b64: B64 })}\n\n`);
+    write(p, 'event: done\ndata: {"finish_reason":"stop"}\n\n');
   };
   for (let k = 0; k < 20000; k++) stream();
   for (let k = 0; k < streams; k++) stream();
