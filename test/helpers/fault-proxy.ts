@@ -1,4 +1,5 @@
-import { Socket, createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
+import { pairSockets } from './net';
 
 /**
  * A TCP proxy in front of a real service that injects faults, switchable at any time:
@@ -46,16 +47,7 @@ export class FaultProxy {
 
   private async listen(): Promise<void> {
     const server = createServer((client) => {
-      const upstream = new Socket();
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on('error', () => {});
-        s.on('close', () => {
-          this.sockets.delete(s);
-          client.destroy();
-          upstream.destroy();
-        });
-      }
+      const upstream = pairSockets(client, this.sockets);
       upstream.connect(this.targetPort, '127.0.0.1');
       client.on('data', (d) => {
         if (this.mode === 'reset') return void client.resetAndDestroy();

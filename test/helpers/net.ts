@@ -43,6 +43,24 @@ export class HungServer {
   }
 }
 
+/**
+ * A proxy's upstream socket for `client`, both kept in `open` while they live and torn down
+ * together: either side closing closes the other, and socket errors stay the proxy's.
+ */
+export function pairSockets(client: Socket, open: Set<Socket>): Socket {
+  const upstream = new Socket();
+  for (const s of [client, upstream]) {
+    open.add(s);
+    s.on('error', () => {});
+    s.on('close', () => {
+      open.delete(s);
+      client.destroy();
+      upstream.destroy();
+    });
+  }
+  return upstream;
+}
+
 /** A TCP proxy to a real service that can be taken down and brought back on the same port. */
 export class ToggleProxy {
   private server: Server | undefined;
@@ -53,16 +71,7 @@ export class ToggleProxy {
 
   async up(): Promise<this> {
     const server = createServer((client) => {
-      const upstream = new Socket();
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on('error', () => {});
-        s.on('close', () => {
-          this.sockets.delete(s);
-          client.destroy();
-          upstream.destroy();
-        });
-      }
+      const upstream = pairSockets(client, this.sockets);
       upstream.connect(this.targetPort, '127.0.0.1');
       client.pipe(upstream).pipe(client);
     });
