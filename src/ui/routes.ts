@@ -4,7 +4,7 @@ import type { HealthService } from '../service/health-service';
 import { defaultServiceName } from '../../common/service-name';
 import { VERSION } from '../../common/version';
 import { APP_CSS } from './assets/app-css';
-import { APP_JS } from './assets/app-js';
+import { appJs } from './assets/app-js';
 import { AlertsView, type AlertsSource } from './alerts-view';
 import { MetricsHistory } from './history';
 import { PAGE_HEADERS, renderPage } from './page';
@@ -77,6 +77,8 @@ function runChain(chain: readonly RequestHandler[], req: Request, res: Response,
 export function mountStatusPage(router: Router, guard: (path: string) => RequestHandler[], o: StatusPageOptions): StatusPage {
   const { service, logger } = o;
   const config = service.config;
+  // Read now: a package built without its client fails at startup, naming the file.
+  const script = appJs();
   const signer = new TicketSigner(config.token);
   const history = new MetricsHistory(o.historySize ?? 120);
   const serviceName = o.serviceName ?? defaultServiceName();
@@ -130,7 +132,7 @@ export function mountStatusPage(router: Router, guard: (path: string) => Request
   });
   router.get(`${UI_PATH}/app.js`, ticketOrGuard(UI_PATH), (_req, res) => {
     headers(res);
-    res.type('application/javascript; charset=utf-8').send(APP_JS);
+    res.type('application/javascript; charset=utf-8').send(script);
   });
   router.get(`${UI_PATH}/app.css`, ticketOrGuard(UI_PATH), (_req, res) => {
     headers(res);

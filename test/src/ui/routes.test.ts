@@ -3,7 +3,9 @@ import pino from 'pino';
 import { Recorder } from '../../../instrumentation/metrics/recorder';
 import { listenHealthServer, type HealthServer } from '../../../src/http/server';
 import { createHealth, type Health } from '../../../src/service/create-health';
-import { APP_JS } from '../../../src/ui/assets/app-js';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { APP_JS_PATH } from '../../../src/ui/assets/app-js';
 import { CSP } from '../../../src/ui/page';
 import { SseClient } from './sse-client';
 
@@ -46,10 +48,19 @@ describe('status page without a token (auth off)', () => {
     expect(html).toContain('aria-live="polite"');
     const js = await fetch(`${h.base}/api/v1/health/ui/app.js`);
     expect(js.status).toBe(200);
-    expect(await js.text()).toBe(APP_JS);
-    // Valid script that never evaluates strings or writes HTML (the CSP would block eval anyway).
-    expect(() => new Function(APP_JS)).not.toThrow();
-    expect(APP_JS).not.toMatch(/\beval\(|new Function|innerHTML|outerHTML|insertAdjacentHTML|document\.write/);
+    // The client bundled by npm run build, from the package's dist/ even when the server runs from the sources.
+    expect(APP_JS_PATH).toBe(path.resolve(__dirname, '../../../dist/ui/app.js'));
+    const bundle = readFileSync(APP_JS_PATH, 'utf8');
+    expect(await js.text()).toBe(bundle);
+    // One classic strict script (no import or export left: the page loads it with a ticket, not as a module),
+    // valid, that never evaluates strings or writes HTML (the CSP would block eval anyway) and uses nothing of Node.
+    expect(bundle.startsWith('"use strict";')).toBe(true);
+    expect(() => new Function(bundle)).not.toThrow();
+    expect(bundle).not.toMatch(/^\s*(import|export)\b/m);
+    expect(bundle).not.toMatch(/\beval\(|new Function|innerHTML|outerHTML|insertAdjacentHTML|document\.write/);
+    expect(bundle).not.toMatch(/\brequire\(|\bprocess\.|\bBuffer\b|node:/);
+    // The page's own code, from the typed sources.
+    expect(bundle).toContain('src/ui/client/main.ts');
     expect((await fetch(`${h.base}/api/v1/health/ui/app.css`)).headers.get('content-type')).toMatch(/^text\/css/);
   });
 
