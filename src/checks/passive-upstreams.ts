@@ -18,13 +18,16 @@ function above(value: number | undefined, t: { warn: number; fail: number }): Ch
   return value > t.fail ? 'fail' : value > t.warn ? 'warn' : 'pass';
 }
 
-interface ModelGrade {
+/** One provider and model graded: the check's view of it, and the page's (src/ui/upstream-view.ts). */
+export interface ModelGrade {
   readonly status: CheckStatus;
+  /** False: too few calls and first chunks in the window (the status is then pass). */
+  readonly graded: boolean;
   readonly view: Record<string, unknown>;
   readonly problems: string[];
 }
 
-function gradeModel(s: UpstreamStats, minSamples: number): ModelGrade {
+export function gradeModel(s: UpstreamStats, minSamples: number): ModelGrade {
   const problems: string[] = [];
   const p95 = s.firstChunks >= minSamples ? s.firstChunkP95 : undefined;
   const errorRate = s.calls >= minSamples ? s.errors / s.calls : undefined;
@@ -33,12 +36,14 @@ function gradeModel(s: UpstreamStats, minSamples: number): ModelGrade {
   if (t !== 'pass') problems.push(`${s.model} time to first chunk p95 ${Math.round(p95! * 1000)}ms > ${UPSTREAM_THRESHOLDS.firstChunkP95[t === 'fail' ? 'fail' : 'warn'] * 1000}ms`);
   if (e !== 'pass') problems.push(`${s.model} error rate ${(errorRate! * 100).toFixed(1)}% > ${UPSTREAM_THRESHOLDS.errorRate[e === 'fail' ? 'fail' : 'warn'] * 100}%`);
   const status = RANK[t] >= RANK[e] ? t : e;
+  const graded = p95 !== undefined || errorRate !== undefined;
   return {
     status,
+    graded,
     problems,
     view: {
       status,
-      graded: p95 !== undefined || errorRate !== undefined,
+      graded,
       calls: s.calls,
       errors: s.errors,
       errorRate: s.calls > 0 ? s.errors / s.calls : null,

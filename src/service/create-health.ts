@@ -146,11 +146,12 @@ export async function startHealth(config: HealthConfig, options: Omit<CreateHeal
   }
   const scheduler = new CheckScheduler(checks, { onError: (err, context) => logger.warn({ err, context }, 'health check error') });
   const unfollow = options.discovered !== undefined ? followDiscovered(options.discovered, config, scheduler, logger) : undefined;
+  // Model providers the app called, graded from those calls (passive: no probe traffic) and shown on the page.
+  const upstreams = new UpstreamWindow(recorder, config.windowMs).attach();
   const service = new HealthService({
     config,
     signals: HealthService.windowSource(recorder, config, sampler),
-    // Model providers the app called, graded from those calls (passive: no probe traffic).
-    dependencies: withPassiveUpstreams(schedulerSource(scheduler, checks), new UpstreamWindow(recorder, config.windowMs).attach(), config.minSamples),
+    dependencies: withPassiveUpstreams(schedulerSource(scheduler, checks), upstreams, config.minSamples),
   });
   const alerting = await createAlerting({
     config,
@@ -174,7 +175,7 @@ export async function startHealth(config: HealthConfig, options: Omit<CreateHeal
     customChecks: [...given, ...loaded].map((c) => c.name),
     extend: (r, guard) => {
       alerting.extendRouter(r, guard);
-      mountStatusPage(r, guard, { service, alerting, logger, serviceName });
+      mountStatusPage(r, guard, { service, alerting, logger, serviceName, upstreams: () => upstreams.stats() });
     },
   });
   service.start();

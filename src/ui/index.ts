@@ -3,4 +3,5 @@ export { StatusFeed, type StatusFeedOptions } from './stream';
 export { MetricsHistory, type HistoryPoint } from './history';
 export { TicketSigner, TICKET_TTL_MS } from './ticket';
 export { buildSnapshot, type StatusSnapshot, type CheckView } from './snapshot';
+export type { UpstreamView } from './upstream-view';
 export { CSP } from './page';

@@ -134,6 +134,17 @@ export function renderPage(o: PageOptions): string {
     </div>
   </section>
 
+  <section id="upstream-card" class="card wide" aria-labelledby="upstream-h" hidden>
+    <h2 id="upstream-h">Model calls</h2>
+    <p class="hint" id="upstream-hint">The model calls the app made over the sliding window, by provider and model, graded like the model checks.</p>
+    <div class="scroll" role="region" aria-labelledby="upstream-h" tabindex="0">
+      <table id="upstream">
+        <thead><tr><th scope="col">Provider · model</th><th scope="col">Status</th><th scope="col">Calls</th><th scope="col">Errors</th><th scope="col">Error rate</th><th scope="col">First chunk p50</th><th scope="col">First chunk p95</th></tr></thead>
+        <tbody></tbody>
+      </table>
+    </div>
+  </section>
+
   <section class="card" aria-labelledby="latency-h">
     <h2 id="latency-h">Latency and stream rate</h2>
     <p class="hint" id="latency-hint">p50, p95 and p99 over the sliding window, at each evaluation.</p>

@@ -1,6 +1,7 @@
 import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
 import type { Logger } from 'pino';
 import type { HealthService } from '../service/health-service';
+import type { UpstreamStats } from '../signals/upstream-window';
 import { defaultServiceName } from '../../common/service-name';
 import { VERSION } from '../../common/version';
 import { APP_CSS } from './assets/app-css';
@@ -33,6 +34,8 @@ export interface StatusPageOptions {
   readonly maxStreams?: number;
   /** `: keepalive` interval of the stream. Default 15 s. */
   readonly keepaliveMs?: number;
+  /** The model calls the app made (the passive upstream checks' window), for the "Model calls" panel. */
+  readonly upstreams?: () => readonly UpstreamStats[];
 }
 
 export interface StatusPage {
@@ -101,6 +104,7 @@ export function mountStatusPage(router: Router, guard: (path: string) => Request
       events: service.events(EVENTS_SHOWN),
       history: { capacity: history.capacity, intervalMs: config.evaluationIntervalMs, points: history.points() },
       exporters: exporterStates(),
+      ...(o.upstreams !== undefined ? { upstream: { stats: o.upstreams(), minSamples: config.minSamples } } : {}),
     });
 
   const unsubscribe = [

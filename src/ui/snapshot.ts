@@ -5,8 +5,10 @@ import { KPIS } from '../grading/kpis';
 import type { DependencyResult, HealthReport, HealthStatus } from '../service/health-service';
 import type { LatencyStats } from '../signals/snapshot';
 import type { StreamEvent } from '../signals/stream-events';
+import type { UpstreamStats } from '../signals/upstream-window';
 import type { AlertView } from './alerts-view';
 import { streamRate, type HistoryPoint } from './history';
+import { upstreamViews, type UpstreamView } from './upstream-view';
 
 /** One KPI or dependency check as the page shows it. */
 export interface CheckView {
@@ -59,6 +61,8 @@ export interface StatusSnapshot {
   readonly history: { readonly capacity: number; readonly intervalMs: number; readonly points: readonly HistoryPoint[] };
   /** Fleet mode: every instance with its own status, worst first; null in-process (no table). */
   readonly instances: readonly InstanceSummary[] | null;
+  /** The model calls the app made over the window, by provider and model; empty when none (no panel). */
+  readonly upstream: readonly UpstreamView[];
 }
 
 export interface SnapshotInputs {
@@ -72,6 +76,8 @@ export interface SnapshotInputs {
   readonly history: { capacity: number; intervalMs: number; points: readonly HistoryPoint[] };
   /** Push exporters' states (OTLP), shown with the dependencies: metrics not arriving is visible. */
   readonly exporters?: readonly ExporterState[];
+  /** The upstream window's stats (in-process only), graded with the KPIs' minimum sample count. */
+  readonly upstream?: { readonly stats: readonly UpstreamStats[]; readonly minSamples: number };
 }
 
 const LABELS = new Map<string, string>(KPIS.map((k) => [k.key, k.label]));
@@ -160,5 +166,6 @@ export function buildSnapshot(i: SnapshotInputs): StatusSnapshot {
     events: i.events,
     history: { capacity: i.history.capacity, intervalMs: i.history.intervalMs, points: i.history.points },
     instances: r.instances === undefined ? null : r.instances.map(summarizeInstance),
+    upstream: i.upstream === undefined ? [] : upstreamViews(i.upstream.stats, i.upstream.minSamples),
   };
 }

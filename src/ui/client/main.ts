@@ -9,6 +9,7 @@ import { renderEvents } from './events';
 import { fmtTime } from './format';
 import { renderInstances } from './instances';
 import { renderOverview } from './overview';
+import { renderUpstream } from './upstream';
 
 /**
  * The status page's script (served as /api/v1/health/ui/app.js, bundled by `npm run build`):
@@ -22,6 +23,7 @@ function render(s: StatusSnapshot): void {
   renderInstances(s.instances, s.streams.windowSeconds);
   renderAlerts(s.alerts);
   renderChecks(s.checks);
+  renderUpstream(s.upstream, s.streams.windowSeconds);
   renderCharts(s);
   renderCaches(s.caches);
   renderEvents(s.events);

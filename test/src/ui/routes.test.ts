@@ -96,6 +96,25 @@ describe('status page without a token (auth off)', () => {
     expect(s.checks.some((k: { kind: string; name: string }) => k.kind === 'dependency' && k.name === 'system:disk')).toBe(true);
   });
 
+  it('streams the model calls the app made, by provider and model, from the passive checks’ window', async () => {
+    const c = await SseClient.open(`${h.base}/api/v1/health/stream`);
+    clients.push(c);
+    await c.until((x) => x.snapshots().length >= 1, 3000, 'the first snapshot');
+    expect(c.snapshots()[0].upstream).toEqual([]);
+    const series = h.recorder.modelCalls.series({ operation: 'chat', provider: 'openai', requestModel: 'gpt-4o-mini', address: 'api.openai.com', port: 443 }, undefined);
+    for (let i = 0; i < 10; i++) h.recorder.modelCallEnded(series, 'chat', i === 0 ? 'rate_limited' : undefined, 1, 0.25, 10, 20);
+    const n = c.snapshots().length;
+    await h.health.service.evaluate();
+    await c.until((x) => x.snapshots().length > n && x.snapshots().at(-1).upstream.length > 0, 3000, 'a snapshot with the model calls');
+    const [row] = c.snapshots().at(-1).upstream;
+    // 1 error in 10 calls: over the 5 % fail threshold, with 10 ≥ minSamples calls.
+    expect(row).toMatchObject({ provider: 'openai', model: 'gpt-4o-mini', calls: 10, errors: 1, errorRate: 0.1, status: 'fail', graded: true });
+    expect(row.firstChunkP50Ms).toBeCloseTo(250, -1);
+    expect(row.firstChunkP95Ms).toBeCloseTo(250, -1);
+    // The same grade as its model:openai check in the Checks table.
+    expect(c.snapshots().at(-1).checks.find((k: { name: string }) => k.name === 'model:openai')).toMatchObject({ status: 'fail' });
+  });
+
   it('streams alert changes: fired, acknowledged through the API, resolved', async () => {
     const c = await SseClient.open(`${h.base}/api/v1/health/stream`);
     clients.push(c);

@@ -289,6 +289,8 @@ describe('live status page in headless Chromium', () => {
     }
     expect(await page.locator('#chart-streamRate path.s-rate').count()).toBe(1);
     await see('#caches tr[data-cache="kb"]');
+    // The sample's LLM is simulated in-process: no model calls, so no "Model calls" panel.
+    expect(await page.locator('#upstream-card').isHidden()).toBe(true);
     expect(await page.locator('#events tbody tr').count()).toBeGreaterThan(0);
     // The count in the overview is the alerts listed (none about latency yet).
     const open = await page.locator('#alerts-firing tbody tr, #alerts-acknowledged tbody tr').count();
