@@ -37,6 +37,8 @@ export interface SignalSnapshot {
   readonly instances: number;
   /** What the streams produced: content chunks, their spacing, the usage they reported (in-process). */
   readonly output?: OutputStats;
+  /** The model calls the app made, by provider and model (in-process; absent for a fleet). */
+  readonly upstreams?: readonly UpstreamStats[];
   /** For a fleet: each instance's own signals, graded like the fleet's (absent in-process). */
   readonly perInstance?: readonly InstanceSignals[];
 }
@@ -50,6 +52,19 @@ export interface OutputStats {
   readonly timePerChunk: LatencyStats;
   /** Tokens the streams reported of themselves, and how many streams reported them. */
   readonly tokens: { readonly input: number; readonly output: number; readonly streams: number };
+}
+
+/** What the window holds for one model provider and model the app called. */
+export interface UpstreamStats {
+  readonly provider: string;
+  readonly model: string;
+  /** Calls that ended in the window, not counting those the app cancelled itself. */
+  readonly calls: number;
+  readonly errors: number;
+  /** Streamed calls with a first output chunk in the window. */
+  readonly firstChunks: number;
+  readonly firstChunkP95: number | undefined;
+  readonly firstChunkP50: number | undefined;
 }
 
 /** One instance of a fleet: its Prometheus `job` and `instance` labels and its own signals. */
