@@ -259,6 +259,8 @@ const VARIANTS = {
   'chatpulse-no-http': oneHookOff('CHATPULSE_INSTRUMENT_HTTP'),
   'chatpulse-no-ioredis': oneHookOff('CHATPULSE_INSTRUMENT_IOREDIS'),
   'chatpulse-no-pg': oneHookOff('CHATPULSE_INSTRUMENT_PG'),
+  // Chatpulse without the first-token breakdown (no async context per request): its cost is the difference.
+  'chatpulse-no-breakdown': oneHookOff('CHATPULSE_FIRST_TOKEN_BREAKDOWN'),
 };
 
 function oneHookOff(variable) {

@@ -120,8 +120,9 @@ export const INSTRUMENTATION_SETTINGS = Object.freeze({
   hookIoredis: setting({ key: 'hooks.ioredis', env: 'CHATPULSE_INSTRUMENT_IOREDIS', parse: bool, default: true }),
   hookPg: setting({ key: 'hooks.pg', env: 'CHATPULSE_INSTRUMENT_PG', parse: bool, default: true }),
   hookGenai: setting({ key: 'hooks.genai', env: 'CHATPULSE_INSTRUMENT_GENAI', parse: bool, default: true }),
-  // Async context per request (AsyncLocalStorage) to link a stream to its model call: see README, "first-token breakdown".
-  firstTokenBreakdown: setting({ key: 'firstTokenBreakdown', env: 'CHATPULSE_FIRST_TOKEN_BREAKDOWN', parse: bool, default: true }),
+  // Async context per request (AsyncLocalStorage) to link a stream to its model call: opt-in, it
+  // cost ~9 points of throughput on Node 20 (bench/README.md, "first-token breakdown").
+  firstTokenBreakdown: setting({ key: 'firstTokenBreakdown', env: 'CHATPULSE_FIRST_TOKEN_BREAKDOWN', parse: bool, default: false }),
   maxModels: setting({ key: 'limits.maxModels', env: 'CHATPULSE_MAX_MODELS', parse: int(1, 1_000), default: DEFAULT_LIMITS.maxModels! }),
   joinAppSdk: setting({ key: 'joinAppSdk', env: 'CHATPULSE_JOIN_APP_SDK', parse: bool, default: true }),
   discoverDependencies: setting({ key: 'discoverDependencies', env: 'CHATPULSE_DISCOVER_DEPENDENCIES', parse: bool, default: true }),

@@ -3,6 +3,8 @@
  * (request-link.ts, through the request's async context), with its time to first token split in
  * the app before the call, the model to its first chunk, and the app after it.
  *
+ * Opt-in (CHATPULSE_FIRST_TOKEN_BREAKDOWN=true): the async context costs throughput on Node 20.
+ *
  * An Express app (../../fixtures/genai/breakdown-app.js) under `--require chatpulse/register`
  * waits a known time, calls the local fake OpenAI server through the real `openai` SDK, streaming,
  * with the first chunk held a known time, waits a known time more and writes its first SSE token;
@@ -89,7 +91,7 @@ describe('first-token breakdown: app before the model, the model, app after it, 
   let healthPort: number;
 
   beforeAll(async () => {
-    const started = await start();
+    const started = await start({ CHATPULSE_FIRST_TOKEN_BREAKDOWN: 'true' });
     app = started.app;
     healthPort = started.healthPort;
     // The SDK's first call loads modules and builds its client, each route's first request
@@ -144,7 +146,11 @@ describe('first-token breakdown: app before the model, the model, app after it, 
       }
       const ttft = meanMs('chatbot_stream_time_to_first_token', { http_route: r.route });
       expect(Math.abs(total - ttft)).toBeLessThan(1);
-      expect(Math.abs(ttft - mean(client[r.route]!))).toBeLessThan(TOLERANCE_MS);
+      // The client's clock also holds its own connect and its event loop (the test runner's, shared
+      // with the other tests): compared on the median, so one late turn does not decide.
+      const sorted = [...client[r.route]!].sort((a, b) => a - b);
+      const median = (sorted[1]! + sorted[2]!) / 2;
+      expect(Math.abs(ttft - median), `time to first token ${ttft} ms, the client's median ${median} ms`).toBeLessThan(TOLERANCE_MS);
     });
   }
 
@@ -177,9 +183,9 @@ describe('first-token breakdown: app before the model, the model, app after it, 
   });
 });
 
-describe('CHATPULSE_FIRST_TOKEN_BREAKDOWN=false', () => {
+describe('without CHATPULSE_FIRST_TOKEN_BREAKDOWN (the default: it is opt-in)', () => {
   it('records the time to first token and the model call, no breakdown', async () => {
-    const { app, metricsUrl } = await start({ CHATPULSE_FIRST_TOKEN_BREAKDOWN: 'false' });
+    const { app, metricsUrl } = await start();
     const r = ROUTES[0];
     await firstToken(app.port, query(r));
     await firstToken(app.port, query(r));
