@@ -13,7 +13,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as http from 'node:http';
 import * as path from 'node:path';
-import { FIXTURES, REGISTER, freePort, get, killAllChildren, parsePrometheus, scrape, spawnApp, type AppChild, type PromSample } from '../../fixtures/harness';
+import { FIXTURES, REGISTER, freePort, get, killAllChildren, parsePrometheus, scrape, spawnApp, waitUntil, type AppChild, type PromSample } from '../../fixtures/harness';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { startFakeModels, AUDIO_CHUNKS } = require('../../fixtures/genai/fake-models.js') as {
@@ -262,6 +262,28 @@ describe('health: each provider the app called is a passive check under /api/v1/
     expect(streamed).toMatchObject({ calls: CALLS, errors: 0 });
     expect(Math.abs(streamed.timeToFirstChunkP95Ms! - FIRST)).toBeLessThan(60);
     expect(body.integrations['model:elevenlabs']!.status).toBe('pass');
+  });
+
+  it('grades the upstream KPIs per provider and model next to the stream KPIs in /api/v1/health, naming the worst pair', async () => {
+    type Check = { status: string; value: string | null; message?: string; subject?: string; graded?: boolean };
+    // The health service grades every 5 s: wait for an evaluation that saw the failing calls.
+    let checks: Record<string, Check> = {};
+    await waitUntil(
+      async () => {
+        const body = JSON.parse((await get(`http://127.0.0.1:${healthPort}/api/v1/health`)).body) as { services: { streaming: { checks: Record<string, Check> } } };
+        checks = body.services.streaming.checks;
+        return checks.upstreamErrorRate?.status === 'fail';
+      },
+      15_000,
+      'upstreamErrorRate graded fail',
+    );
+    expect(Object.keys(checks)).toEqual(expect.arrayContaining(['timeToFirstToken', 'upstreamTimeToFirstChunk', 'upstreamErrorRate']));
+    // Every error scenario failed all its calls: one of those pairs decides, and is named.
+    expect(checks.upstreamErrorRate!.subject).toMatch(/^(openai|anthropic)\/e-/);
+    expect(checks.upstreamErrorRate!.message).toMatch(/^Model error rate 100% for (openai|anthropic) model e-[\w-]+ breaches ≤2% \(fail >5%\)$/);
+    // Every stream's first output came FIRST ms after its request: far under 1.28 s.
+    expect(checks.upstreamTimeToFirstChunk).toMatchObject({ status: 'pass' });
+    expect(checks.upstreamTimeToFirstChunk!.graded).toBeUndefined();
   });
 });
 
