@@ -39,7 +39,7 @@ export interface SignalSnapshot {
   readonly output?: OutputStats;
   /** Per route: streams' first token split around the model call they waited for (in-process). */
   readonly firstTokenBreakdown?: Readonly<Record<string, FirstTokenBreakdown>>;
-  /** The model calls the app made, by provider and model (in-process; absent for a fleet). */
+  /** The model calls the app made, by provider and model (a fleet: every instance's together; absent when none). */
   readonly upstreams?: readonly UpstreamStats[];
   /** For a fleet: each instance's own signals, graded like the fleet's (absent in-process). */
   readonly perInstance?: readonly InstanceSignals[];
