@@ -259,6 +259,15 @@ const VARIANTS = {
   'chatpulse-no-http': oneHookOff('CHATPULSE_INSTRUMENT_HTTP'),
   'chatpulse-no-ioredis': oneHookOff('CHATPULSE_INSTRUMENT_IOREDIS'),
   'chatpulse-no-pg': oneHookOff('CHATPULSE_INSTRUMENT_PG'),
+  // The first-token breakdown (an async context per request) on and off: its cost is the difference.
+  'chatpulse-breakdown': {
+    label: 'chatpulse-breakdown',
+    command: 'CHATPULSE_FIRST_TOKEN_BREAKDOWN=true node --require ./dist/instrumentation/register.js bench/<endpoint>-server.js',
+    prometheus: true,
+    nodeArgs: () => ['--require', REGISTER],
+    env: (promPort) => ({ CHATPULSE_FIRST_TOKEN_BREAKDOWN: 'true', OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1', OTEL_EXPORTER_PROMETHEUS_PORT: String(promPort) }),
+  },
+  'chatpulse-no-breakdown': oneHookOff('CHATPULSE_FIRST_TOKEN_BREAKDOWN'),
 };
 
 function oneHookOff(variable) {

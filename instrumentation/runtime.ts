@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import type { InstrumentationConfig } from './config/env';
 import { createReaders, type EndpointStatus } from './export/readers';
 import { installFetchHook } from './genai/fetch-hook';
+import { installHttpClientHook } from './genai/http-client-hook';
 import { installHttpHook } from './hooks/http';
 import { ioredisTarget } from './hooks/ioredis';
 import { patchModules, type ModuleTarget } from './hooks/module-patcher';
@@ -94,7 +95,7 @@ export function startRuntime(config: InstrumentationConfig, options: StartOption
   const targets: ModuleTarget[] = [];
   if (options.hooks !== false) {
     if (config.hooks.http) undo.push(installHttpHook(recorder, config));
-    if (config.hooks.genai) undo.push(installFetchHook(recorder));
+    if (config.hooks.genai) undo.push(installFetchHook(recorder), installHttpClientHook(recorder));
     if (config.hooks.ioredis) targets.push(ioredisTarget(recorder, config.cachePrefixes));
     if (config.hooks.pg) targets.push(pgTarget(recorder));
     if (config.discoverDependencies) targets.push(pgDiscoveryTarget(globalDependencies()), ...ioredisDiscoveryTargets(globalDependencies()));

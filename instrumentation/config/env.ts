@@ -46,6 +46,11 @@ export interface InstrumentationConfig {
   readonly shutdownTimeoutMillis: number;
   /** Which automatic hooks to install. */
   readonly hooks: { readonly http: boolean; readonly ioredis: boolean; readonly pg: boolean; readonly genai: boolean };
+  /**
+   * Split each stream's time to first token around the model call it waited for (app before, model,
+   * app after): needs the HTTP and GenAI hooks, and tracks each request's async context.
+   */
+  readonly firstTokenBreakdown: boolean;
 }
 
 /** One configuration value that was rejected, with the default used instead. */
@@ -115,6 +120,9 @@ export const INSTRUMENTATION_SETTINGS = Object.freeze({
   hookIoredis: setting({ key: 'hooks.ioredis', env: 'CHATPULSE_INSTRUMENT_IOREDIS', parse: bool, default: true }),
   hookPg: setting({ key: 'hooks.pg', env: 'CHATPULSE_INSTRUMENT_PG', parse: bool, default: true }),
   hookGenai: setting({ key: 'hooks.genai', env: 'CHATPULSE_INSTRUMENT_GENAI', parse: bool, default: true }),
+  // Async context per request (AsyncLocalStorage) to link a stream to its model call: opt-in, it
+  // cost ~9 points of throughput on Node 20 (bench/README.md, "first-token breakdown").
+  firstTokenBreakdown: setting({ key: 'firstTokenBreakdown', env: 'CHATPULSE_FIRST_TOKEN_BREAKDOWN', parse: bool, default: false }),
   maxModels: setting({ key: 'limits.maxModels', env: 'CHATPULSE_MAX_MODELS', parse: int(1, 1_000), default: DEFAULT_LIMITS.maxModels! }),
   joinAppSdk: setting({ key: 'joinAppSdk', env: 'CHATPULSE_JOIN_APP_SDK', parse: bool, default: true }),
   discoverDependencies: setting({ key: 'discoverDependencies', env: 'CHATPULSE_DISCOVER_DEPENDENCIES', parse: bool, default: true }),
@@ -244,6 +252,7 @@ export function resolveConfig(env: Env): { config: InstrumentationConfig; proble
     limits: Object.freeze({ maxRoutes: s.maxRoutes, maxSeriesPerMetric: s.maxSeries, maxCaches: DEFAULT_LIMITS.maxCaches, maxModels: s.maxModels }),
     shutdownTimeoutMillis: s.shutdownTimeoutMillis,
     hooks: Object.freeze({ http: s.hookHttp, ioredis: s.hookIoredis, pg: s.hookPg, genai: s.hookGenai }),
+    firstTokenBreakdown: s.firstTokenBreakdown && s.hookHttp && s.hookGenai,
   };
   return { config: deepFreeze(config), problems: r.rejections };
 }

@@ -16,6 +16,7 @@ import type { Recorder } from '../metrics/recorder';
 import { recognise, type ModelEndpoint } from './endpoints';
 import { ModelCall } from './model-call';
 import { requestModel } from './request-model';
+import { requestLinks } from './request-link';
 
 type Fetch = typeof globalThis.fetch;
 
@@ -60,6 +61,8 @@ function startCall(recorder: Recorder, input: unknown, init: RequestInit | undef
     { operation: endpoint.operation, provider: endpoint.provider, requestModel: model, address: endpoint.address, port: endpoint.port },
     endpoint.format,
     now(),
+    // The request this call is made for, when the HTTP hook tracks requests' async context.
+    requestLinks.getStore(),
   );
 }
 

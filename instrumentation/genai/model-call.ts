@@ -5,6 +5,7 @@ import { statusErrorType, streamErrorType, thrownErrorType } from './error-type'
 import { StreamFacts } from '../streams/formats/frame';
 import { documentUsage, objectUsage, readerFor, type ChunkResult, type ResponseReader } from './response-reader';
 import { firstStringValue, K_MODEL } from './request-model';
+import type { FirstTokenLink } from './request-link';
 
 /**
  * One model call, from the request to the end of its response body: its time to first output
@@ -28,6 +29,8 @@ export class ModelCall {
     private readonly format: PayloadFormat | undefined,
     /** `performance.now()` when the app called fetch. */
     readonly startedAt: number,
+    /** The link of the request the call was made for (first-token breakdown), if any. */
+    private readonly link?: FirstTokenLink,
   ) {}
 
   get isEnded(): boolean {
@@ -81,6 +84,7 @@ export class ModelCall {
     if (this.firstChunkAt < 0) {
       this.firstChunkAt = now;
       this.recorder.modelFirstChunk(series, (now - this.startedAt) / 1000);
+      this.link?.modelFirstChunk(this.startedAt, now);
       n--;
     } else {
       this.recorder.modelChunkGap(series, (now - this.lastChunkAt) / 1000);

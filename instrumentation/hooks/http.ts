@@ -25,6 +25,7 @@ import { StreamRules } from '../streams/formats/rules';
 import { LineParser } from '../streams/line-parser';
 import { SIGNAL_AUDIO, SIGNAL_ERROR, SIGNAL_TOKEN, SseParser } from '../streams/sse-parser';
 import { TrackedStream } from '../streams/tracked-stream';
+import { FirstTokenLink, requestLinks } from '../genai/request-link';
 import { isInternalServer } from './internal-server';
 import { responseStates } from './response-states';
 import { reportSuppressed } from './safely';
@@ -60,6 +61,8 @@ class RequestState {
   decoder: BodyDecoder | undefined;
   /** KIND_TEXT: when its first non-empty write left (-1 before); the second makes it a stream. */
   textFirstAt = -1;
+  /** The request's link to the model call its stream waits for (config.firstTokenBreakdown). */
+  link: FirstTokenLink | undefined;
 
   constructor(
     readonly startedAt: number,
@@ -140,6 +143,7 @@ export function installHttpHook(recorder: Recorder, config: InstrumentationConfi
   const origEnd = proto.end;
   // Built once: every stream's parser shares the formats and name lists.
   const rules = new StreamRules(config.sse);
+  const breakdown = config.firstTokenBreakdown;
 
   function observe(st: RequestState, chunk: unknown, encoding: unknown): void {
     const stream = st.stream;
@@ -193,7 +197,7 @@ export function installHttpHook(recorder: Recorder, config: InstrumentationConfi
             st.textFirstAt = now;
             return;
           }
-          const promoted = new TrackedStream(recorder, st.route!, st.startedAt);
+          const promoted = new TrackedStream(recorder, st.route!, st.startedAt, st.link);
           st.stream = promoted;
           promoted.content(st.textFirstAt, 1);
           promoted.content(now, 1);
@@ -234,7 +238,7 @@ export function installHttpHook(recorder: Recorder, config: InstrumentationConfi
     st.parser = parser;
     st.route = recorder.route(st.template ?? routeTemplate(st.request));
     // A text response becomes a stream only on its second write (observe).
-    if (kind !== KIND_TEXT) st.stream = new TrackedStream(recorder, st.route, st.startedAt);
+    if (kind !== KIND_TEXT) st.stream = new TrackedStream(recorder, st.route, st.startedAt, st.link);
   }
 
   function writeHead(this: ServerResponse, a0: unknown, a1: unknown, a2: unknown) {
@@ -347,6 +351,12 @@ export function installHttpHook(recorder: Recorder, config: InstrumentationConfi
     const st = new RequestState(clock(), method, request, response, socket, peers);
     peers.push(st);
     states.set(response, st);
+    if (breakdown) {
+      // Published synchronously before the server emits 'request': the handler and everything it
+      // awaits run in the context entered here (the next request of the connection enters its own).
+      st.link = new FirstTokenLink();
+      requestLinks.enterWith(st.link);
+    }
     recorder.requestStarted(method);
   }
   // Once per request: an inline try/catch, not safely()'s rest-args call.

@@ -48,6 +48,7 @@ export const ATTR = Object.freeze({
   HTTP_STATUS: 'http.response.status_code',
   ERROR_TYPE: 'error.type',
   STREAM_OUTCOME: 'chatbot.stream.outcome',
+  STREAM_PHASE: 'chatbot.phase',
   CACHE_NAME: 'chatbot.cache.name',
   CACHE_RESULT: 'chatbot.cache.result',
   DB_SYSTEM: 'db.system.name',
@@ -76,6 +77,13 @@ export const GENAI_OVERFLOW = '_OTHER';
 
 /** `gen_ai.token.type` values. */
 export type TokenType = 'input' | 'output';
+
+/**
+ * `chatbot.phase` values of the first-token breakdown: the app before the model call, the model
+ * to its first output chunk, the app after it to the stream's first token.
+ */
+export const FIRST_TOKEN_PHASES = Object.freeze(['app_before_model', 'model', 'app_after_model'] as const);
+export type FirstTokenPhase = (typeof FIRST_TOKEN_PHASES)[number];
 
 export type StreamOutcome = 'completed' | 'failed' | 'aborted';
 export const STREAM_OUTCOMES: readonly StreamOutcome[] = Object.freeze(['completed', 'failed', 'aborted']);
@@ -149,6 +157,15 @@ export const METRICS = Object.freeze({
     unit: 's',
     description: 'Time from request arrival to the first token written to the stream.',
     attributes: [ATTR.HTTP_ROUTE],
+    buckets: LATENCY_BUCKETS_SECONDS,
+  }),
+  timeToFirstTokenBreakdown: def({
+    name: 'chatbot.stream.time_to_first_token.breakdown',
+    kind: 'histogram',
+    unit: 's',
+    description:
+      'The time to first token of streams that waited on a model call, split by chatbot.phase: the app before the call (app_before_model), the model to its first output chunk (model), the app after it to the first token written (app_after_model).',
+    attributes: [ATTR.HTTP_ROUTE, ATTR.STREAM_PHASE],
     buckets: LATENCY_BUCKETS_SECONDS,
   }),
   timeToFirstAudio: def({

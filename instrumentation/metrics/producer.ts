@@ -63,6 +63,7 @@ export class ChatpulseMetricProducer implements MetricProducer {
       this.sum(r.httpActive, false, nowMs),
       this.histogram(r.timeToFirstToken, nowMs),
       this.histogram(r.timeToFirstAudio, nowMs),
+      this.histogram(r.timeToFirstTokenBreakdown, nowMs, true),
       this.histogram(r.streamDuration, nowMs),
       this.histogram(r.outputChunks, nowMs),
       // Series of streams that never reported usage or had one chunk stay out: they are not zeros.

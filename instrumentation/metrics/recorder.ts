@@ -3,6 +3,7 @@ import { HistogramCell } from './histogram';
 import {
   ATTR,
   ERROR_TYPES,
+  FIRST_TOKEN_PHASES,
   METRICS,
   ROUTE_OVERFLOW,
   ROUTE_UNMATCHED,
@@ -78,8 +79,20 @@ class StreamSeries {
   /** By outcome index (outcomeIndex()): an element load, not a string-keyed property lookup. */
   readonly duration: Series<HistogramCell>[] = [];
   readonly finished: Series<number>[] = [];
+  private phaseSeries: Series<HistogramCell>[] | undefined;
+  private readonly routeName: string;
+  private readonly recorder: Recorder;
+
+  /** The first-token breakdown's series, in FIRST_TOKEN_PHASES order: made on the route's first breakdown only. */
+  get phases(): Series<HistogramCell>[] {
+    return (this.phaseSeries ??= FIRST_TOKEN_PHASES.map((p) =>
+      this.recorder.timeToFirstTokenBreakdown.get(`${this.routeName}\0${p}`, () => ({ [ATTR.HTTP_ROUTE]: this.routeName, [ATTR.STREAM_PHASE]: p })),
+    ));
+  }
 
   constructor(route: string, r: Recorder) {
+    this.routeName = route;
+    this.recorder = r;
     const byRoute = () => ({ [ATTR.HTTP_ROUTE]: route });
     this.ttft = r.timeToFirstToken.get(route, byRoute);
     this.ttfa = r.timeToFirstAudio.get(route, byRoute);
@@ -125,6 +138,8 @@ export interface RecorderListener {
   onStreamStart?(route: string): void;
   onFirstToken?(route: string, seconds: number): void;
   onFirstAudio?(route: string, seconds: number): void;
+  /** A stream's first token split around the model call it waited for (seconds each). */
+  onFirstTokenBreakdown?(route: string, appBefore: number, model: number, appAfter: number): void;
   onStreamEnd?(route: string, outcome: StreamOutcome, seconds: number): void;
   /** A stream's content chunks and, with two or more, the mean time between them (else undefined). */
   onStreamOutput?(route: string, chunks: number, secondsPerChunk: number | undefined): void;
@@ -189,6 +204,7 @@ export class Recorder {
   readonly httpActive: Counter;
   readonly timeToFirstToken: Histogram;
   readonly timeToFirstAudio: Histogram;
+  readonly timeToFirstTokenBreakdown: Histogram;
   readonly streamDuration: Histogram;
   readonly outputChunks: Histogram;
   readonly timePerOutputChunk: Histogram;
@@ -216,6 +232,7 @@ export class Recorder {
     this.httpActive = count(METRICS.httpServerActive);
     this.timeToFirstToken = hist(METRICS.timeToFirstToken);
     this.timeToFirstAudio = hist(METRICS.timeToFirstAudio);
+    this.timeToFirstTokenBreakdown = hist(METRICS.timeToFirstTokenBreakdown);
     this.streamDuration = hist(METRICS.streamDuration);
     this.outputChunks = hist(METRICS.outputChunks);
     this.timePerOutputChunk = hist(METRICS.timePerOutputChunk);
@@ -289,6 +306,14 @@ export class Recorder {
   firstToken(route: RouteSeries, seconds: number): void {
     route.stream.ttft.value.record(seconds);
     for (const l of this.listeners) l.onFirstToken?.(route.route, seconds);
+  }
+
+  firstTokenBreakdown(route: RouteSeries, appBefore: number, model: number, appAfter: number): void {
+    const p = route.stream.phases;
+    p[0]!.value.record(appBefore);
+    p[1]!.value.record(model);
+    p[2]!.value.record(appAfter);
+    for (const l of this.listeners) l.onFirstTokenBreakdown?.(route.route, appBefore, model, appAfter);
   }
 
   firstAudio(route: RouteSeries, seconds: number): void {

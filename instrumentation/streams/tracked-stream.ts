@@ -1,6 +1,7 @@
 import { now as clock } from '../clock';
 import type { StreamOutcome } from '../metrics/catalog';
 import type { Recorder, RouteSeries } from '../metrics/recorder';
+import type { FirstTokenLink } from '../genai/request-link';
 
 /**
  * One open stream: counted active from construction until `end`, which is idempotent so that every
@@ -24,6 +25,8 @@ export class TrackedStream {
     readonly route: RouteSeries,
     /** `performance.now()` at request arrival. */
     readonly startedAt: number,
+    /** The request's link to the model call it waits for (the first-token breakdown), when enabled. */
+    private readonly link?: FirstTokenLink,
   ) {
     recorder.streamStarted(route);
   }
@@ -47,6 +50,19 @@ export class TrackedStream {
       this.tokenSeen = true;
       this.firstChunkAt = now;
       this.recorder.firstToken(this.route, (now - this.startedAt) / 1000);
+      const link = this.link;
+      if (link !== undefined) {
+        link.settled = true;
+        // The model's first chunk came before this token, in a call made after the request arrived.
+        if (link.firstChunkAt >= 0 && link.firstChunkAt <= now && link.callStartedAt >= this.startedAt) {
+          this.recorder.firstTokenBreakdown(
+            this.route,
+            (link.callStartedAt - this.startedAt) / 1000,
+            (link.firstChunkAt - link.callStartedAt) / 1000,
+            (now - link.firstChunkAt) / 1000,
+          );
+        }
+      }
     }
     this.chunks += n;
     this.lastChunkAt = now;

@@ -95,6 +95,8 @@ export const KPI_CATEGORY: Readonly<Record<KpiKey, Category>> = Object.freeze({
   memory: 'system',
   cpu: 'system',
   eventLoopDelay: 'system',
+  upstreamTimeToFirstChunk: 'llm',
+  upstreamErrorRate: 'llm',
 });
 
 const MIN = 60_000;

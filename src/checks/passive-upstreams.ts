@@ -1,108 +1,115 @@
 import type { DependencyResult, DependencySource } from '../service/health-service';
-import type { UpstreamStats, UpstreamWindow } from '../signals/upstream-window';
+import type { UpstreamStats } from '../signals/snapshot';
+import { formatValue } from '../grading/format';
+import { gradeSubjects, type GradingOptions, type SubjectGrade } from '../grading/grade';
+import { KPIS, upstreamReading, type KpiDefinition } from '../grading/kpis';
 import type { CheckStatus } from './types';
 
 /**
- * Upstream KPIs, graded from the model calls the app made (no probe traffic), with the thresholds
- * of the shipped alerts (ChatbotUpstreamTimeToFirstChunkHigh, ChatbotUpstreamErrorRateHigh).
+ * The passive upstream checks: one per model provider the app called, graded from those calls
+ * (no probe traffic) with the upstream KPIs' own definitions and thresholds (the KPI table's
+ * `upstreamTimeToFirstChunk` and `upstreamErrorRate`, as configured): the same grading as the KPI
+ * rows, here grouped by provider under `/api/v1/health/integrations`.
  */
-export const UPSTREAM_THRESHOLDS = Object.freeze({
-  firstChunkP95: { warn: 1.28, fail: 2.56 },
-  errorRate: { warn: 0.02, fail: 0.05 },
-});
+const UPSTREAM_KPIS: readonly KpiDefinition[] = KPIS.filter((d) => d.key === 'upstreamTimeToFirstChunk' || d.key === 'upstreamErrorRate');
 
 const RANK: Record<CheckStatus, number> = { pass: 0, warn: 1, fail: 2 };
 
-function above(value: number | undefined, t: { warn: number; fail: number }): CheckStatus {
-  if (value === undefined) return 'pass';
-  return value > t.fail ? 'fail' : value > t.warn ? 'warn' : 'pass';
+function problem(def: KpiDefinition, g: SubjectGrade, options: GradingOptions): string {
+  const t = options.thresholds[def.key];
+  const limit = g.status === 'fail' ? t.fail : t.warn;
+  const what = def.key === 'upstreamErrorRate' ? 'error rate' : 'time to first chunk p95';
+  return `${g.model} ${what} ${formatValue(g.value!, def.unit)} > ${formatValue(limit, def.unit)}`;
 }
 
-/** One provider and model graded: the check's view of it, and the page's (src/ui/upstream-view.ts). */
+/** One provider and model graded as its provider's check grades it: the status page's view of it (src/ui/upstream-view.ts). */
 export interface ModelGrade {
   readonly status: CheckStatus;
   /** False: too few calls and first chunks in the window (the status is then pass). */
   readonly graded: boolean;
-  readonly view: Record<string, unknown>;
-  readonly problems: string[];
 }
 
-export function gradeModel(s: UpstreamStats, minSamples: number): ModelGrade {
-  const problems: string[] = [];
-  const p95 = s.firstChunks >= minSamples ? s.firstChunkP95 : undefined;
-  const errorRate = s.calls >= minSamples ? s.errors / s.calls : undefined;
-  const t = above(p95, UPSTREAM_THRESHOLDS.firstChunkP95);
-  const e = above(errorRate, UPSTREAM_THRESHOLDS.errorRate);
-  if (t !== 'pass') problems.push(`${s.model} time to first chunk p95 ${Math.round(p95! * 1000)}ms > ${UPSTREAM_THRESHOLDS.firstChunkP95[t === 'fail' ? 'fail' : 'warn'] * 1000}ms`);
-  if (e !== 'pass') problems.push(`${s.model} error rate ${(errorRate! * 100).toFixed(1)}% > ${UPSTREAM_THRESHOLDS.errorRate[e === 'fail' ? 'fail' : 'warn'] * 100}%`);
-  const status = RANK[t] >= RANK[e] ? t : e;
-  const graded = p95 !== undefined || errorRate !== undefined;
-  return {
-    status,
-    graded,
-    problems,
-    view: {
-      status,
-      graded,
-      calls: s.calls,
-      errors: s.errors,
-      errorRate: s.calls > 0 ? s.errors / s.calls : null,
-      timeToFirstChunkP50Ms: s.firstChunkP50 === undefined ? null : Math.round(s.firstChunkP50 * 1000),
-      timeToFirstChunkP95Ms: s.firstChunkP95 === undefined ? null : Math.round(s.firstChunkP95 * 1000),
-    },
-  };
+export function gradeModel(s: UpstreamStats, options: GradingOptions): ModelGrade {
+  let status: CheckStatus = 'pass';
+  let graded = false;
+  for (const def of UPSTREAM_KPIS) {
+    if (options.disabled?.has(def.key) === true) continue;
+    const { grades } = gradeSubjects(def, options.thresholds[def.key], [upstreamReading(def.key as 'upstreamErrorRate', s)], options.minSamples);
+    for (const g of grades) {
+      if (g.status === undefined) continue;
+      graded = true;
+      if (RANK[g.status] > RANK[status]) status = g.status;
+    }
+  }
+  return { status, graded };
 }
 
 /** One passive check per provider seen (`model:<provider>`), the worst of its models; optional: it degrades, never fails the service. */
-export function gradeUpstreams(stats: readonly UpstreamStats[], minSamples: number, at: Date): DependencyResult[] {
+export function gradeUpstreams(stats: readonly UpstreamStats[], options: GradingOptions, at: Date): DependencyResult[] {
   const byProvider = new Map<string, UpstreamStats[]>();
   for (const s of stats) {
     const list = byProvider.get(s.provider) ?? [];
     list.push(s);
     byProvider.set(s.provider, list);
   }
+  const defs = UPSTREAM_KPIS.filter((d) => options.disabled?.has(d.key) !== true);
   const out: DependencyResult[] = [];
   for (const [provider, models] of byProvider) {
     let status: CheckStatus = 'pass';
-    let worstP95: number | undefined;
+    let graded = false;
     const problems: string[] = [];
-    const details: Record<string, unknown> = {};
+    const views: Record<string, Record<string, unknown>> = {};
     for (const m of models) {
-      const g = gradeModel(m, minSamples);
-      if (RANK[g.status] > RANK[status]) status = g.status;
-      problems.push(...g.problems);
-      details[m.model] = g.view;
-      if (m.firstChunkP95 !== undefined && (worstP95 === undefined || m.firstChunkP95 > worstP95)) worstP95 = m.firstChunkP95;
+      views[m.model] = {
+        status: 'pass',
+        graded: false,
+        calls: m.calls,
+        errors: m.errors,
+        errorRate: m.calls > 0 ? m.errors / m.calls : null,
+        timeToFirstChunkP50Ms: m.firstChunkP50 === undefined ? null : Math.round(m.firstChunkP50 * 1000),
+        timeToFirstChunkP95Ms: m.firstChunkP95 === undefined ? null : Math.round(m.firstChunkP95 * 1000),
+      };
     }
-    const graded = models.some((m) => m.calls >= minSamples || m.firstChunks >= minSamples);
+    for (const def of defs) {
+      const { grades } = gradeSubjects(def, options.thresholds[def.key], models.map((m) => upstreamReading(def.key as 'upstreamErrorRate', m)), options.minSamples);
+      for (const g of grades) {
+        if (g.status === undefined) continue;
+        graded = true;
+        const view = views[g.model]!;
+        view.graded = true;
+        if (RANK[g.status] > RANK[view.status as CheckStatus]) view.status = g.status;
+        if (RANK[g.status] > RANK[status]) status = g.status;
+        if (g.status !== 'pass') problems.push(problem(def, g, options));
+      }
+    }
+    let worstP95: number | undefined;
+    for (const m of models) if (m.firstChunkP95 !== undefined && (worstP95 === undefined || m.firstChunkP95 > worstP95)) worstP95 = m.firstChunkP95;
+    const t = options.thresholds;
     out.push({
       name: `model:${provider}`,
       component: 'integrations',
       measurement: 'p95',
       status,
-      ...(worstP95 !== undefined ? { value: worstP95, unit: 's', display: `${Math.round(worstP95 * 1000)}ms` } : {}),
-      threshold: `time to first chunk p95 ≤${UPSTREAM_THRESHOLDS.firstChunkP95.warn * 1000}ms, error rate ≤${UPSTREAM_THRESHOLDS.errorRate.warn * 100}%`,
+      ...(worstP95 !== undefined ? { value: worstP95, unit: 's', display: formatValue(worstP95, 's') } : {}),
+      threshold: `time to first chunk p95 ≤${formatValue(t.upstreamTimeToFirstChunk.warn, 's')}, error rate ≤${formatValue(t.upstreamErrorRate.warn, 'ratio')}`,
       ...(status !== 'pass'
         ? { message: problems.join('; ') }
         : graded
           ? {}
-          : { message: `passive: fewer than ${minSamples} calls in the window, not graded` }),
+          : { message: `passive: fewer than ${options.minSamples} calls in the window, not graded` }),
       time: at.toISOString(),
-      details: { passive: true, models: details },
+      details: { passive: true, models: views },
       required: false,
     });
   }
   return out;
 }
 
-/** The dependency results with the passive upstream checks appended. */
-export function withPassiveUpstreams(source: DependencySource, window: UpstreamWindow, minSamples: number): DependencySource {
+/** The dependency results with the passive upstream checks appended, from the stats `upstreams()` returns. */
+export function withPassiveUpstreams(source: DependencySource, upstreams: () => readonly UpstreamStats[], options: GradingOptions): DependencySource {
   return {
-    results: () => [...source.results(), ...gradeUpstreams(window.stats(), minSamples, new Date())],
+    results: () => [...source.results(), ...gradeUpstreams(upstreams(), options, new Date())],
     start: () => source.start(),
-    stop: async () => {
-      window.close();
-      await source.stop();
-    },
+    stop: () => source.stop(),
   };
 }

@@ -5,6 +5,7 @@ import type { SignalSnapshot } from '../signals/snapshot';
 import type { StreamEvent } from '../signals/stream-events';
 import { InstanceTable, roundCount, type FleetQuantiles, type Sample } from './instance-table';
 import { RequestGroup } from './request-group';
+import { fleetUpstreams } from './upstreams';
 
 export { roundCount } from './instance-table';
 
@@ -47,6 +48,8 @@ function literal(v: string): string {
 
 /** What names an instance: Prometheus' target labels. */
 const BY_INSTANCE = 'job, instance';
+/** The model calls' grouping: provider and request model. */
+const BY_MODEL = 'gen_ai_provider_name, gen_ai_request_model';
 
 /**
  * The PromQL behind every snapshot field. The KPI ratios are taken from these numbers the way the
@@ -91,12 +94,21 @@ export function fleetQueries(service: string | undefined, windowSeconds: number)
     eventLoopDelayP99: `max by (${BY_INSTANCE}) (nodejs_eventloop_delay${sel('nodejs_eventloop_delay_percentile="p99"')})`,
     // Instances that reported within the window: those without a current sample are missing.
     seen: `group by (${BY_INSTANCE}) (last_over_time(process_memory_utilization${sel()}${w}))`,
+    // The model calls, the fleet's only (every instance together), by provider and request model:
+    // the upstream KPIs. The app's own cancels are left out, as in the recording rules.
+    upstreams: {
+      calls: `sum by (${BY_MODEL}) (increase(gen_ai_client_operation_duration_count${sel('error_type!="cancelled"')}${w}))`,
+      errors: `sum by (${BY_MODEL}) (increase(gen_ai_client_operation_duration_count${sel('error_type!=""', 'error_type!="cancelled"')}${w}))`,
+      firstChunks: `sum by (${BY_MODEL}) (increase(gen_ai_client_operation_time_to_first_chunk_count${sel()}${w}))`,
+      firstChunkP95: `histogram_quantile(0.95, sum by (${BY_MODEL}, le) (rate(gen_ai_client_operation_time_to_first_chunk_bucket${sel()}${w})))`,
+      firstChunkP50: `histogram_quantile(0.5, sum by (${BY_MODEL}, le) (rate(gen_ai_client_operation_time_to_first_chunk_bucket${sel()}${w})))`,
+    },
   };
 }
 
 export type FleetQueries = ReturnType<typeof fleetQueries>;
 
-/** Queries per snapshot, whatever the number of instances: 5 per latency KPI, 10 others. */
+/** Queries per snapshot, whatever the number of instances: 5 per latency KPI, 10 others, 5 for the model calls. */
 export const FLEET_QUERY_COUNT = (() => {
   let n = 0;
   const walk = (v: unknown): void => {
@@ -207,7 +219,11 @@ export class PrometheusSignalSource implements SignalSource {
       return out;
     };
     try {
-      const [ttft, ttfa, complete, streams, total, serverErrors, caches, errors, active, mem, cpu, loop, seen] = await Promise.all([
+      const u = q.upstreams;
+      const upstreams = Promise.all([run(u.calls), run(u.errors), run(u.firstChunks), run(u.firstChunkP95), run(u.firstChunkP50)]).then(
+        ([calls, errors, firstChunks, firstChunkP95, firstChunkP50]) => fleetUpstreams({ calls, errors, firstChunks, firstChunkP95, firstChunkP50 }),
+      );
+      const [ttft, ttfa, complete, streams, total, serverErrors, caches, errors, active, mem, cpu, loop, seen, models] = await Promise.all([
         latency('timeToFirstToken'),
         latency('timeToFirstAudio'),
         latency('completeResponse'),
@@ -221,6 +237,7 @@ export class PrometheusSignalSource implements SignalSource {
         run(q.cpuUtilization),
         run(q.eventLoopDelayP99),
         run(q.seen),
+        upstreams,
       ]);
       table.streams(streams);
       table.requests(total, serverErrors);
@@ -236,7 +253,8 @@ export class PrometheusSignalSource implements SignalSource {
         const type = s.labels.error_type;
         if (type !== undefined && n > 0) errorMap[type] = (errorMap[type] ?? 0) + n;
       }
-      return table.snapshot(this.windowMs / 1000, { timeToFirstToken: ttft, timeToFirstAudio: ttfa, completeResponse: complete }, errorMap);
+      const snapshot = table.snapshot(this.windowMs / 1000, { timeToFirstToken: ttft, timeToFirstAudio: ttfa, completeResponse: complete }, errorMap);
+      return models.length === 0 ? snapshot : { ...snapshot, upstreams: models };
     } catch (err) {
       // An abort carries its reason: the timeout, the first failure, or close().
       const reason = group.reason ?? err;

@@ -1,7 +1,7 @@
 import type { CheckResult, CheckStatus } from '../checks/types';
 import type { SignalSnapshot } from '../signals/snapshot';
 import { formatValue } from './format';
-import { KPIS, type KpiDefinition, type KpiKey, type KpiThresholds } from './kpis';
+import { KPIS, type KpiDefinition, type KpiKey, type KpiThresholds, type SubjectReading } from './kpis';
 
 /** A graded KPI: a CheckResult that also says whether it was graded at all. */
 export interface KpiResult extends CheckResult {
@@ -10,6 +10,8 @@ export interface KpiResult extends CheckResult {
   readonly graded: boolean;
   readonly samples: number;
   readonly target: string;
+  /** Per-model KPIs: the provider and model that decided (`openai/gpt-4o-mini`), when graded. */
+  readonly subject?: string;
 }
 
 export interface GradingOptions {
@@ -32,6 +34,82 @@ function thresholdText(def: KpiDefinition, t: KpiThresholds): { threshold: strin
     : { threshold: `≥${f(t.warn)} (fail <${f(t.fail)})`, target: `≥${f(t.target)}` };
 }
 
+const RANK: Record<CheckStatus, number> = { pass: 0, warn: 1, fail: 2 };
+
+/** One provider and model of a per-model KPI, graded (status undefined: too few samples). */
+export interface SubjectGrade extends SubjectReading {
+  readonly status: CheckStatus | undefined;
+}
+
+/**
+ * Grades each provider and model of a per-model KPI on its own; the worst graded one decides
+ * (status first, then the value in the KPI's bad direction). Shared by the KPI rows and the
+ * passive upstream checks (checks/passive-upstreams.ts), so both apply the same thresholds.
+ */
+export function gradeSubjects(
+  def: KpiDefinition,
+  t: KpiThresholds,
+  readings: readonly SubjectReading[],
+  minSamples: number,
+): { grades: SubjectGrade[]; worst: SubjectGrade | undefined } {
+  let worst: SubjectGrade | undefined;
+  const grades = readings.map((r): SubjectGrade => {
+    const status = r.value === undefined || r.samples < minSamples ? undefined : statusFor(def, t, r.value);
+    const g = { ...r, status };
+    if (status !== undefined) {
+      const worse =
+        worst === undefined ||
+        RANK[status] > RANK[worst.status!] ||
+        (RANK[status] === RANK[worst.status!] && (def.direction === 'above' ? r.value! > worst.value! : r.value! < worst.value!));
+      if (worse) worst = g;
+    }
+    return g;
+  });
+  return { grades, worst };
+}
+
+function gradePerModel(def: KpiDefinition, t: KpiThresholds, snapshot: SignalSnapshot, minSamples: number, base: Omit<KpiResult, 'status' | 'graded' | 'samples'>): KpiResult {
+  const readings = def.readSubjects!(snapshot);
+  const { grades, worst } = gradeSubjects(def, t, readings, minSamples);
+  const details = {
+    models: grades.map((g) => ({
+      provider: g.provider,
+      model: g.model,
+      status: g.status ?? 'not graded',
+      samples: g.samples,
+      value: g.value ?? null,
+      display: g.value === undefined ? null : formatValue(g.value, def.unit),
+    })),
+  };
+  if (worst === undefined) {
+    const most = readings.reduce((a, r) => Math.max(a, r.samples), 0);
+    return {
+      ...base,
+      status: 'pass',
+      graded: false,
+      samples: most,
+      ...(readings.length > 0 ? { details } : {}),
+      message:
+        readings.length === 0 || most === 0
+          ? `not graded: no model calls in the last ${snapshot.windowSeconds}s`
+          : `not graded: at most ${most} samples for one provider and model in the last ${snapshot.windowSeconds}s, needs ${minSamples}`,
+    };
+  }
+  const subject = `${worst.provider}/${worst.model}`;
+  const display = formatValue(worst.value!, def.unit);
+  return {
+    ...base,
+    status: worst.status!,
+    graded: true,
+    samples: worst.samples,
+    value: worst.value!,
+    display,
+    subject,
+    details,
+    ...(worst.status === 'pass' ? {} : { message: `${def.label} ${display} for ${worst.provider} model ${worst.model} breaches ${base.threshold}` }),
+  };
+}
+
 /** Grades every enabled KPI against its thresholds. Pure: the same snapshot gives the same result. */
 export function gradeKpis(snapshot: SignalSnapshot, options: GradingOptions, now = new Date()): KpiResult[] {
   const time = now.toISOString();
@@ -52,6 +130,10 @@ export function gradeKpis(snapshot: SignalSnapshot, options: GradingOptions, now
       time,
       samples,
     };
+    if (def.readSubjects !== undefined) {
+      out.push(gradePerModel(def, t, snapshot, options.minSamples, base));
+      continue;
+    }
     if (value === undefined || (def.needsSamples && samples < options.minSamples)) {
       out.push({
         ...base,

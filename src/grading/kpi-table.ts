@@ -18,7 +18,9 @@ export type KpiKey =
   | 'activeStreams'
   | 'memory'
   | 'cpu'
-  | 'eventLoopDelay';
+  | 'eventLoopDelay'
+  | 'upstreamTimeToFirstChunk'
+  | 'upstreamErrorRate';
 
 export type KpiUnit = 's' | 'ratio' | 'count';
 
@@ -42,6 +44,11 @@ export interface KpiTableRow extends KpiThresholds {
    * thresholds. Event-loop delay is graded by the health service only.
    */
   readonly alerted: boolean;
+  /**
+   * Graded for each model provider and model the app called (the worst pair decides and is named),
+   * from the model calls' GenAI client metrics; latency thresholds sit on the GenAI bucket edges.
+   */
+  readonly perModel?: boolean;
 }
 
 const row = (r: KpiTableRow): KpiTableRow => Object.freeze(r);
@@ -62,6 +69,10 @@ export const KPI_TABLE: readonly KpiTableRow[] = Object.freeze([
   row({ key: 'cpu', label: 'CPU usage', unit: 'ratio', direction: 'above', target: 0.7, warn: 0.8, fail: 0.9, alerted: true }),
   // Node.js practice: 100 ms of event-loop delay is felt by every stream, 500 ms stalls them.
   row({ key: 'eventLoopDelay', label: 'Event-loop delay (p99)', unit: 's', direction: 'above', target: 0.05, warn: 0.1, fail: 0.5, alerted: false }),
+  // The model APIs the app calls, per provider and model (ChatbotUpstream* alerts): from the
+  // request to the first output chunk, and failed calls / calls (the app's own cancels left out).
+  row({ key: 'upstreamTimeToFirstChunk', label: 'Model time to first chunk (p95)', unit: 's', direction: 'above', target: 0.64, warn: 1.28, fail: 2.56, alerted: true, perModel: true }),
+  row({ key: 'upstreamErrorRate', label: 'Model error rate', unit: 'ratio', direction: 'above', target: 0.01, warn: 0.02, fail: 0.05, alerted: true, perModel: true }),
 ]);
 
 /** The table's thresholds by key: the health service's defaults. */

@@ -1,4 +1,4 @@
-import type { SignalSnapshot } from '../signals/snapshot';
+import type { SignalSnapshot, UpstreamStats } from '../signals/snapshot';
 
 import { kpiRow, type KpiDirection, type KpiKey, type KpiUnit } from './kpi-table';
 
@@ -18,8 +18,33 @@ export interface KpiDefinition {
   /** Rates and percentiles need samples; gauges do not. */
   readonly needsSamples: boolean;
   /** The value and the number of samples behind it; value undefined when nothing was observed. */
-  read(s: SignalSnapshot): { value: number | undefined; samples: number };
+  read(s: SignalSnapshot): KpiReading;
+  /**
+   * Per-model KPIs (the table's `perModel`): one reading per provider and model the app called.
+   * Each is graded on its own and the worst decides (grade.ts); `read` is then unused.
+   */
+  readSubjects?(s: SignalSnapshot): SubjectReading[];
 }
+
+export interface KpiReading {
+  readonly value: number | undefined;
+  readonly samples: number;
+}
+
+/** A per-model KPI's reading for one provider and model. */
+export interface SubjectReading extends KpiReading {
+  readonly provider: string;
+  readonly model: string;
+}
+
+/** The upstream KPIs' reading of one provider and model: what both the KPI rows and the passive checks grade. */
+export function upstreamReading(key: 'upstreamTimeToFirstChunk' | 'upstreamErrorRate', u: UpstreamStats): SubjectReading {
+  return key === 'upstreamTimeToFirstChunk'
+    ? { provider: u.provider, model: u.model, value: u.firstChunkP95, samples: u.firstChunks }
+    : { provider: u.provider, model: u.model, value: u.calls > 0 ? u.errors / u.calls : undefined, samples: u.calls };
+}
+
+const upstreamSubjects = (key: 'upstreamTimeToFirstChunk' | 'upstreamErrorRate') => (s: SignalSnapshot) => (s.upstreams ?? []).map((u) => upstreamReading(key, u));
 
 function rate(num: number, den: number): { value: number | undefined; samples: number } {
   return { value: den > 0 ? num / den : undefined, samples: den };
@@ -114,6 +139,22 @@ export const KPIS: readonly KpiDefinition[] = Object.freeze([
     measurement: 'eventLoop.delay.p99',
     needsSamples: false,
     read: (s) => ({ value: s.process?.eventLoopDelayP99, samples: s.process === undefined ? 0 : 1 }),
+  },
+  {
+    ...fromTable('upstreamTimeToFirstChunk'),
+    component: 'streaming',
+    measurement: 'upstream.timeToFirstChunk.p95',
+    needsSamples: true,
+    read: () => ({ value: undefined, samples: 0 }),
+    readSubjects: upstreamSubjects('upstreamTimeToFirstChunk'),
+  },
+  {
+    ...fromTable('upstreamErrorRate'),
+    component: 'streaming',
+    measurement: 'upstream.errorRate',
+    needsSamples: true,
+    read: () => ({ value: undefined, samples: 0 }),
+    readSubjects: upstreamSubjects('upstreamErrorRate'),
   },
 ] satisfies KpiDefinition[]);
 

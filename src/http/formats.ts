@@ -60,6 +60,8 @@ export function checkObject(c: CheckResult): Record<string, unknown> {
   const k = c as Partial<KpiResult>;
   if (k.graded === false) o.graded = false;
   if (k.samples !== undefined) o.samples = k.samples;
+  // Per-model KPIs: the provider and model that decided.
+  if (k.subject !== undefined) o.subject = k.subject;
   return o;
 }
 

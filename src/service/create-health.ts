@@ -17,7 +17,6 @@ import type { DependencyRegistry } from '../../instrumentation/discovery/registr
 import { defaultServiceName } from '../../common/service-name';
 import { VERSION } from '../../common/version';
 import { withPassiveUpstreams } from '../checks/passive-upstreams';
-import { UpstreamWindow } from '../signals/upstream-window';
 import { ChatpulseConfigError } from '../../common/errors';
 import { customChecks, type HealthCheck } from '../checks/custom';
 import { loadChecksModule } from '../checks/checks-module';
@@ -146,12 +145,16 @@ export async function startHealth(config: HealthConfig, options: Omit<CreateHeal
   }
   const scheduler = new CheckScheduler(checks, { onError: (err, context) => logger.warn({ err, context }, 'health check error') });
   const unfollow = options.discovered !== undefined ? followDiscovered(options.discovered, config, scheduler, logger) : undefined;
-  // Model providers the app called, graded from those calls (passive: no probe traffic) and shown on the page.
-  const upstreams = new UpstreamWindow(recorder, config.windowMs).attach();
+  const signals = HealthService.windowSource(recorder, config, sampler);
   const service = new HealthService({
     config,
-    signals: HealthService.windowSource(recorder, config, sampler),
-    dependencies: withPassiveUpstreams(schedulerSource(scheduler, checks), upstreams, config.minSamples),
+    signals,
+    // Model providers the app called, graded from those calls (passive: no probe traffic), as the upstream KPIs are.
+    dependencies: withPassiveUpstreams(schedulerSource(scheduler, checks), () => signals.upstreams.stats(), {
+      thresholds: config.thresholds,
+      minSamples: config.minSamples,
+      disabled: config.disabledKpis,
+    }),
   });
   const alerting = await createAlerting({
     config,
@@ -175,7 +178,7 @@ export async function startHealth(config: HealthConfig, options: Omit<CreateHeal
     customChecks: [...given, ...loaded].map((c) => c.name),
     extend: (r, guard) => {
       alerting.extendRouter(r, guard);
-      mountStatusPage(r, guard, { service, alerting, logger, serviceName, upstreams: () => upstreams.stats() });
+      mountStatusPage(r, guard, { service, alerting, logger, serviceName, upstreams: () => signals.upstreams.stats() });
     },
   });
   service.start();

@@ -8,6 +8,7 @@ import { gradeInstances, nameWorstInstances, type InstanceGrade } from '../gradi
 import { kpiCountsForReadiness, readinessWeight, type ReadinessScope } from './readiness';
 import { emptySnapshot, type SignalSnapshot } from '../signals/snapshot';
 import { SlidingWindow } from '../signals/window';
+import { UpstreamWindow } from '../signals/upstream-window';
 import type { StreamEvent } from '../signals/stream-events';
 
 export type HealthStatus = 'healthy' | 'degraded' | 'unhealthy';
@@ -104,10 +105,23 @@ export class HealthService {
     }
   }
 
-  /** In-process mode: a sliding window over the instrumentation's recorder. */
-  static windowSource(recorder: Recorder, config: HealthConfig, sampler?: ProcessSampler): SignalSource & { window: SlidingWindow } {
+  /**
+   * In-process mode: a sliding window over the instrumentation's recorder, and one over the model
+   * calls the app made (the upstream KPIs and the passive upstream checks read it).
+   */
+  static windowSource(recorder: Recorder, config: HealthConfig, sampler?: ProcessSampler): SignalSource & { window: SlidingWindow; upstreams: UpstreamWindow } {
     const window = new SlidingWindow(recorder, config.windowMs, sampler).attach();
-    return { window, snapshot: () => window.snapshot(), events: (n) => window.events.recent(n), close: () => window.close() };
+    const upstreams = new UpstreamWindow(recorder, config.windowMs).attach();
+    return {
+      window,
+      upstreams,
+      snapshot: () => ({ ...window.snapshot(), upstreams: upstreams.stats() }),
+      events: (n) => window.events.recent(n),
+      close: () => {
+        window.close();
+        upstreams.close();
+      },
+    };
   }
 
   start(): this {

@@ -37,6 +37,10 @@ export interface SignalSnapshot {
   readonly instances: number;
   /** What the streams produced: content chunks, their spacing, the usage they reported (in-process). */
   readonly output?: OutputStats;
+  /** Per route: streams' first token split around the model call they waited for (in-process). */
+  readonly firstTokenBreakdown?: Readonly<Record<string, FirstTokenBreakdown>>;
+  /** The model calls the app made, by provider and model (a fleet: every instance's together; absent when none). */
+  readonly upstreams?: readonly UpstreamStats[];
   /** For a fleet: each instance's own signals, graded like the fleet's (absent in-process). */
   readonly perInstance?: readonly InstanceSignals[];
 }
@@ -50,6 +54,33 @@ export interface OutputStats {
   readonly timePerChunk: LatencyStats;
   /** Tokens the streams reported of themselves, and how many streams reported them. */
   readonly tokens: { readonly input: number; readonly output: number; readonly streams: number };
+}
+
+/**
+ * The first-token breakdown of one route over the window: of its streams that waited on a model
+ * call, the mean seconds of each phase (they add up to those streams' mean time to first token).
+ */
+export interface FirstTokenBreakdown {
+  readonly streams: number;
+  /** Request arrival to the model call's start. */
+  readonly appBeforeModel: number;
+  /** The call's start to its first output chunk (the upstream time to first chunk). */
+  readonly model: number;
+  /** The model's first chunk to the stream's first token. */
+  readonly appAfterModel: number;
+}
+
+/** What the window holds for one model provider and model the app called. */
+export interface UpstreamStats {
+  readonly provider: string;
+  readonly model: string;
+  /** Calls that ended in the window, not counting those the app cancelled itself. */
+  readonly calls: number;
+  readonly errors: number;
+  /** Streamed calls with a first output chunk in the window. */
+  readonly firstChunks: number;
+  readonly firstChunkP95: number | undefined;
+  readonly firstChunkP50: number | undefined;
 }
 
 /** One instance of a fleet: its Prometheus `job` and `instance` labels and its own signals. */

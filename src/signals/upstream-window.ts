@@ -1,5 +1,8 @@
 import type { ModelCallReport, Recorder, RecorderListener } from '../../instrumentation/metrics/recorder';
 import { ExpHistogram } from './exp-histogram';
+import type { UpstreamStats } from './snapshot';
+
+export type { UpstreamStats };
 
 const SLOTS = 30;
 /** Provider × model pairs tracked; the recorder already bounds models, this bounds the product. */
@@ -17,19 +20,6 @@ class Slot {
     this.calls = this.errors = 0;
     this.firstChunk.clear();
   }
-}
-
-/** What the window holds for one provider and model. */
-export interface UpstreamStats {
-  readonly provider: string;
-  readonly model: string;
-  /** Calls that ended in the window, not counting those the app cancelled itself. */
-  readonly calls: number;
-  readonly errors: number;
-  /** Streamed calls with a first output chunk in the window. */
-  readonly firstChunks: number;
-  readonly firstChunkP95: number | undefined;
-  readonly firstChunkP50: number | undefined;
 }
 
 /**

@@ -2,7 +2,7 @@ import type { CacheResult, ErrorType, StreamOutcome } from '../../instrumentatio
 import type { Recorder, RecorderListener } from '../../instrumentation/metrics/recorder';
 import type { ProcessSampler } from '../../instrumentation/metrics/process-metrics';
 import { ExpHistogram } from './exp-histogram';
-import type { LatencyStats, SignalSnapshot } from './snapshot';
+import type { FirstTokenBreakdown, LatencyStats, SignalSnapshot } from './snapshot';
 import { StreamEventLog } from './stream-events';
 
 /** One time slice of the window. */
@@ -24,6 +24,8 @@ class Slot {
   serverErrors = 0;
   readonly caches = new Map<string, { hits: number; misses: number }>();
   readonly errors = new Map<string, number>();
+  /** By route (bounded by the recorder's route limit): streams and the sums of their phases. */
+  readonly breakdown = new Map<string, { streams: number; before: number; model: number; after: number }>();
 
   reset(start: number): void {
     this.start = start;
@@ -35,6 +37,7 @@ class Slot {
     this.completed = this.failed = this.aborted = this.requests = this.serverErrors = 0;
     this.caches.clear();
     this.errors.clear();
+    this.breakdown.clear();
   }
 }
 
@@ -103,6 +106,16 @@ export class SlidingWindow implements RecorderListener {
     this.events.push({ time: new Date(this.now()).toISOString(), route, event: 'first_token', seconds });
   }
 
+  onFirstTokenBreakdown(route: string, appBefore: number, model: number, appAfter: number): void {
+    const b = this.slot().breakdown;
+    let r = b.get(route);
+    if (r === undefined) b.set(route, (r = { streams: 0, before: 0, model: 0, after: 0 }));
+    r.streams++;
+    r.before += appBefore;
+    r.model += model;
+    r.after += appAfter;
+  }
+
   onFirstAudio(route: string, seconds: number): void {
     this.slot().ttfa.record(seconds);
     this.events.push({ time: new Date(this.now()).toISOString(), route, event: 'first_audio', seconds });
@@ -161,6 +174,7 @@ export class SlidingWindow implements RecorderListener {
     const requests = { total: 0, serverErrors: 0 };
     const caches: Record<string, { hits: number; misses: number }> = {};
     const errors: Record<string, number> = {};
+    const breakdown = new Map<string, { streams: number; before: number; model: number; after: number }>();
     for (const s of this.slots) {
       // A slot belongs to the window when any part of it is inside.
       if (s.start + this.slotMs <= since) continue;
@@ -184,6 +198,20 @@ export class SlidingWindow implements RecorderListener {
         t.misses += c.misses;
       }
       for (const [type, n] of s.errors) errors[type] = (errors[type] ?? 0) + n;
+      for (const [route, b] of s.breakdown) {
+        const t = breakdown.get(route);
+        if (t === undefined) breakdown.set(route, { ...b });
+        else {
+          t.streams += b.streams;
+          t.before += b.before;
+          t.model += b.model;
+          t.after += b.after;
+        }
+      }
+    }
+    const firstTokenBreakdown: Record<string, FirstTokenBreakdown> = {};
+    for (const [route, b] of breakdown) {
+      firstTokenBreakdown[route] = { streams: b.streams, appBeforeModel: b.before / b.streams, model: b.model / b.streams, appAfterModel: b.after / b.streams };
     }
     let active = 0;
     for (const s of this.recorder.streamsActive.all()) active += s.value;
@@ -204,6 +232,7 @@ export class SlidingWindow implements RecorderListener {
           : { memoryUtilization: p.memoryUtilization, cpuUtilization: p.cpuUtilization, eventLoopDelayP99: p.eventLoopDelay.p99 },
       instances: 1,
       output: { ...output, timePerChunk: stats(chunkGap) },
+      firstTokenBreakdown,
     };
   }
 }

@@ -104,7 +104,7 @@ export function mountStatusPage(router: Router, guard: (path: string) => Request
       events: service.events(EVENTS_SHOWN),
       history: { capacity: history.capacity, intervalMs: config.evaluationIntervalMs, points: history.points() },
       exporters: exporterStates(),
-      ...(o.upstreams !== undefined ? { upstream: { stats: o.upstreams(), minSamples: config.minSamples } } : {}),
+      ...(o.upstreams !== undefined ? { upstream: { stats: o.upstreams(), grading: { thresholds: config.thresholds, minSamples: config.minSamples, disabled: config.disabledKpis } } } : {}),
     });
 
   const unsubscribe = [

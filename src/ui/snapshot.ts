@@ -1,5 +1,5 @@
 import type { ExporterState } from '../../instrumentation/export/export-health';
-import type { KpiResult } from '../grading/grade';
+import type { GradingOptions, KpiResult } from '../grading/grade';
 import { summarizeInstance, type InstanceSummary } from '../grading/instances';
 import { KPIS } from '../grading/kpis';
 import type { DependencyResult, HealthReport, HealthStatus } from '../service/health-service';
@@ -76,8 +76,8 @@ export interface SnapshotInputs {
   readonly history: { capacity: number; intervalMs: number; points: readonly HistoryPoint[] };
   /** Push exporters' states (OTLP), shown with the dependencies: metrics not arriving is visible. */
   readonly exporters?: readonly ExporterState[];
-  /** The upstream window's stats (in-process only), graded with the KPIs' minimum sample count. */
-  readonly upstream?: { readonly stats: readonly UpstreamStats[]; readonly minSamples: number };
+  /** The upstream window's stats (in-process only), graded as the upstream KPIs are. */
+  readonly upstream?: { readonly stats: readonly UpstreamStats[]; readonly grading: GradingOptions };
 }
 
 const LABELS = new Map<string, string>(KPIS.map((k) => [k.key, k.label]));
@@ -166,6 +166,6 @@ export function buildSnapshot(i: SnapshotInputs): StatusSnapshot {
     events: i.events,
     history: { capacity: i.history.capacity, intervalMs: i.history.intervalMs, points: i.history.points },
     instances: r.instances === undefined ? null : r.instances.map(summarizeInstance),
-    upstream: i.upstream === undefined ? [] : upstreamViews(i.upstream.stats, i.upstream.minSamples),
+    upstream: i.upstream === undefined ? [] : upstreamViews(i.upstream.stats, i.upstream.grading),
   };
 }

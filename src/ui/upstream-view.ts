@@ -1,4 +1,5 @@
 import { gradeModel } from '../checks/passive-upstreams';
+import type { GradingOptions } from '../grading/grade';
 import type { UpstreamStats } from '../signals/upstream-window';
 
 /** One provider and model the app called, over the health window, as the "Model calls" panel shows it. */
@@ -22,8 +23,8 @@ export interface UpstreamView {
 // 0.1 ms, like the page's other latencies.
 const ms = (s: number | undefined) => (s === undefined ? null : Math.round(s * 10_000) / 10);
 
-export function upstreamView(s: UpstreamStats, minSamples: number): UpstreamView {
-  const g = gradeModel(s, minSamples);
+export function upstreamView(s: UpstreamStats, grading: GradingOptions): UpstreamView {
+  const g = gradeModel(s, grading);
   return {
     provider: s.provider,
     model: s.model,
@@ -38,8 +39,8 @@ export function upstreamView(s: UpstreamStats, minSamples: number): UpstreamView
 }
 
 /** Every provider and model, sorted by provider then model: rows stay put between snapshots. */
-export function upstreamViews(stats: readonly UpstreamStats[], minSamples: number): UpstreamView[] {
+export function upstreamViews(stats: readonly UpstreamStats[], grading: GradingOptions): UpstreamView[] {
   return stats
-    .map((s) => upstreamView(s, minSamples))
+    .map((s) => upstreamView(s, grading))
     .sort((a, b) => a.provider.localeCompare(b.provider) || a.model.localeCompare(b.model));
 }

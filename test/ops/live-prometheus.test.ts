@@ -221,6 +221,8 @@ describe('live: Prometheus scrapes the instrumented sample backend', () => {
       SSE_PING_MS: '0',
       // The answer comes through the openai SDK from the sample's local model server: the Model calls row.
       LLM_API: 'openai',
+      // And its share of the first token: the breakdown panel (opt-in).
+      CHATPULSE_FIRST_TOKEN_BREAKDOWN: 'true',
     };
     for (const [service, errorRate] of [
       [STEADY, '0'],

@@ -1,5 +1,5 @@
 import type { HealthReport } from '../../service/health-service';
-import type { OutputStats } from '../../signals/snapshot';
+import type { FirstTokenBreakdown, OutputStats } from '../../signals/snapshot';
 import { formatUptime, latencyMs, percent } from '../formats';
 import { kpiBody } from './health';
 
@@ -36,6 +36,7 @@ export function streamingMetricsView(r: HealthReport): Record<string, unknown> {
       errors: { ...s.errors, breakdown: Object.fromEntries(Object.entries(s.errors).map(([k, n]) => [k, percent(n, totalErrors)])) },
       streaming: { totalStreams: finished, activeCount: s.activeStreams, completedCount: s.streams.completed, errorCount: s.streams.failed, abortedCount: s.streams.aborted },
       output: outputView(s.output),
+      firstTokenBreakdown: breakdownView(s.firstTokenBreakdown),
     },
   };
 }
@@ -56,6 +57,28 @@ export function outputView(o: OutputStats | undefined): Record<string, unknown> 
     chunksPerSecond: medianGap !== undefined && medianGap > 0 ? Math.round((1 / medianGap) * 10) / 10 : null,
     tokens: { input: o.tokens.input, output: o.tokens.output, streamsReporting: o.tokens.streams },
   };
+}
+
+/**
+ * Per route, where the first token's time went, for the streams that waited on a model call: the
+ * mean ms of the app before the call, the model to its first chunk, the app after it (they add
+ * up to `firstTokenMs`), and the model's share of it. Empty when none did (or it is switched off).
+ */
+export function breakdownView(b: Readonly<Record<string, FirstTokenBreakdown>> | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const ms = (s: number) => Math.round(s * 10_000) / 10;
+  for (const [route, r] of Object.entries(b ?? {})) {
+    const total = r.appBeforeModel + r.model + r.appAfterModel;
+    out[route] = {
+      streams: r.streams,
+      appBeforeModelMs: ms(r.appBeforeModel),
+      modelMs: ms(r.model),
+      appAfterModelMs: ms(r.appAfterModel),
+      firstTokenMs: ms(total),
+      modelShare: percent(r.model, total),
+    };
+  }
+  return out;
 }
 
 /** `/api/metrics/streaming/summary`: the headline numbers. */

@@ -1,5 +1,5 @@
 /**
- * GenAI client metrics from the calls an app makes through the real SDKs (`openai` 6 and 5,
+ * GenAI client metrics from the calls an app makes through the real SDKs (`openai` 6, 5 and 4,
  * `@anthropic-ai/sdk`, the AI SDK 6 and 5 with their OpenAI and Anthropic providers, plain
  * `fetch` to an ElevenLabs-style TTS endpoint), run under `--require chatpulse/register` in a
  * child process against the local fake vendor in ../../fixtures/genai/fake-models.js (OpenAI Chat
@@ -13,7 +13,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as http from 'node:http';
 import * as path from 'node:path';
-import { FIXTURES, REGISTER, freePort, get, killAllChildren, parsePrometheus, scrape, spawnApp, type AppChild, type PromSample } from '../../fixtures/harness';
+import { FIXTURES, REGISTER, freePort, get, killAllChildren, parsePrometheus, scrape, spawnApp, waitUntil, type AppChild, type PromSample } from '../../fixtures/harness';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { startFakeModels, AUDIO_CHUNKS } = require('../../fixtures/genai/fake-models.js') as {
@@ -113,7 +113,7 @@ beforeAll(async () => {
   });
   // Each SDK's first call loads modules and builds clients: not what the metrics are about.
   // Each path's first call pays once too (response schemas compiled on first use).
-  for (const client of ['openai', 'openai5', 'anthropic', 'ai6-openai', 'ai6-openai-chat', 'ai6-anthropic', 'ai5-openai', 'ai5-anthropic', 'fetch-tts']) {
+  for (const client of ['openai', 'openai5', 'openai4', 'anthropic', 'ai6-openai', 'ai6-openai-chat', 'ai6-anthropic', 'ai5-openai', 'ai5-anthropic', 'fetch-tts']) {
     for (const stream of [true, false]) await post(app.port, { client, api: 'chat', stream, model: `warm-${client}` });
   }
   for (const stream of [true, false]) await post(app.port, { client: 'openai', api: 'responses', stream, model: 'warm-openai' });
@@ -132,6 +132,9 @@ describe('streaming calls: time to first chunk, time per chunk, duration, usage'
   const cases: { name: string; spec: Spec; provider: string; responseModel: string; input: number; output: number }[] = [
     { name: 'openai 6 chat completions', spec: { client: 'openai', api: 'chat', stream: true, model: 's-openai-chat' }, provider: 'openai', responseModel: 'gpt-4o-mini', input: 11, output: 5 },
     { name: 'openai 5 chat completions', spec: { client: 'openai5', api: 'chat', stream: true, model: 's-openai5-chat' }, provider: 'openai', responseModel: 'gpt-4o-mini', input: 11, output: 5 },
+    // v4 calls through node-fetch and `http.request`, not the global fetch (http-client-hook.ts).
+    { name: 'openai 4 chat completions (node-fetch)', spec: { client: 'openai4', api: 'chat', stream: true, model: 's-openai4-chat' }, provider: 'openai', responseModel: 'gpt-4o-mini', input: 11, output: 5 },
+    { name: 'openai 4 responses (node-fetch)', spec: { client: 'openai4', api: 'responses', stream: true, model: 's-openai4-resp' }, provider: 'openai', responseModel: 'gpt-4.1-2025-04-14', input: 37, output: 11 },
     { name: 'openai 6 responses', spec: { client: 'openai', api: 'responses', stream: true, model: 's-openai-resp' }, provider: 'openai', responseModel: 'gpt-4.1-2025-04-14', input: 37, output: 11 },
     { name: 'anthropic messages', spec: { client: 'anthropic', api: 'chat', stream: true, model: 's-anthropic' }, provider: 'anthropic', responseModel: 'claude-sonnet-4-5', input: 25, output: 15 },
     { name: 'AI SDK 6 streamText, OpenAI responses', spec: { client: 'ai6-openai', stream: true, model: 's-ai6-openai' }, provider: 'openai', responseModel: 'gpt-4.1-2025-04-14', input: 37, output: 11 },
@@ -167,6 +170,7 @@ describe('calls that do not stream: duration and usage, no chunk timings', () =>
   const cases: { name: string; spec: Spec; provider: string; responseModel: string; input: number; output: number }[] = [
     { name: 'openai chat completions', spec: { client: 'openai', api: 'chat', stream: false, model: 'n-openai-chat' }, provider: 'openai', responseModel: 'n-openai-chat', input: 19, output: 10 },
     { name: 'openai responses', spec: { client: 'openai', api: 'responses', stream: false, model: 'n-openai-resp' }, provider: 'openai', responseModel: 'gpt-4.1-2025-04-14', input: 36, output: 87 },
+    { name: 'openai 4 chat completions (node-fetch)', spec: { client: 'openai4', api: 'chat', stream: false, model: 'n-openai4-chat' }, provider: 'openai', responseModel: 'n-openai4-chat', input: 19, output: 10 },
     { name: 'anthropic messages', spec: { client: 'anthropic', api: 'chat', stream: false, model: 'n-anthropic' }, provider: 'anthropic', responseModel: 'claude-sonnet-4-5', input: 2095, output: 503 },
     { name: 'anthropic messages with cache reads (counted as input)', spec: { client: 'anthropic', api: 'chat', stream: false, model: 'n-anthropic-cache', headers: { 'x-fake-cache': '1800' } }, provider: 'anthropic', responseModel: 'claude-sonnet-4-5', input: 2095 + 1800, output: 503 },
     { name: 'AI SDK 6 generateText, Anthropic', spec: { client: 'ai6-anthropic', stream: false, model: 'n-ai6-anthropic' }, provider: 'anthropic', responseModel: 'claude-sonnet-4-5', input: 2095, output: 503 },
@@ -193,6 +197,8 @@ describe('errors: error.type on the duration, no usage', () => {
   const cases: { name: string; spec: Spec; fail: string; errorType: string; streamed: boolean }[] = [
     { name: 'openai 429', spec: { client: 'openai', api: 'chat', stream: true, model: 'e-openai-429' }, fail: '429', errorType: '429', streamed: false },
     { name: 'openai 500 (no retries)', spec: { client: 'openai', api: 'chat', stream: false, model: 'e-openai-500' }, fail: '500', errorType: '500', streamed: false },
+    { name: 'openai 4 429 (node-fetch)', spec: { client: 'openai4', api: 'chat', stream: true, model: 'e-openai4-429' }, fail: '429', errorType: '429', streamed: false },
+    { name: 'openai 4 stream cut mid-way (node-fetch)', spec: { client: 'openai4', api: 'chat', stream: true, model: 'e-openai4-cut' }, fail: 'cut', errorType: 'ECONNRESET', streamed: true },
     { name: 'anthropic 429', spec: { client: 'anthropic', api: 'chat', stream: true, model: 'e-anthropic-429' }, fail: '429', errorType: '429', streamed: false },
     { name: 'anthropic 500', spec: { client: 'anthropic', api: 'chat', stream: false, model: 'e-anthropic-500' }, fail: '500', errorType: '500', streamed: false },
     { name: 'openai stream cut mid-way', spec: { client: 'openai', api: 'chat', stream: true, model: 'e-openai-cut' }, fail: 'cut', errorType: 'UND_ERR_SOCKET', streamed: true },
@@ -251,11 +257,33 @@ describe('health: each provider the app called is a passive check under /api/v1/
     expect(openai.details!.passive).toBe(true);
     // The error cases ran CALLS calls each, all failing: graded fail, and named.
     expect(openai.status).toBe('fail');
-    expect(openai.message).toContain('e-openai-429 error rate 100.0%');
+    expect(openai.message).toContain('e-openai-429 error rate 100% > 5%');
     const streamed = openai.details!.models['s-openai-chat']!;
     expect(streamed).toMatchObject({ calls: CALLS, errors: 0 });
     expect(Math.abs(streamed.timeToFirstChunkP95Ms! - FIRST)).toBeLessThan(60);
     expect(body.integrations['model:elevenlabs']!.status).toBe('pass');
+  });
+
+  it('grades the upstream KPIs per provider and model next to the stream KPIs in /api/v1/health, naming the worst pair', async () => {
+    type Check = { status: string; value: string | null; message?: string; subject?: string; graded?: boolean };
+    // The health service grades every 5 s: wait for an evaluation that saw the failing calls.
+    let checks: Record<string, Check> = {};
+    await waitUntil(
+      async () => {
+        const body = JSON.parse((await get(`http://127.0.0.1:${healthPort}/api/v1/health`)).body) as { services: { streaming: { checks: Record<string, Check> } } };
+        checks = body.services.streaming.checks;
+        return checks.upstreamErrorRate?.status === 'fail';
+      },
+      15_000,
+      'upstreamErrorRate graded fail',
+    );
+    expect(Object.keys(checks)).toEqual(expect.arrayContaining(['timeToFirstToken', 'upstreamTimeToFirstChunk', 'upstreamErrorRate']));
+    // Every error scenario failed all its calls: one of those pairs decides, and is named.
+    expect(checks.upstreamErrorRate!.subject).toMatch(/^(openai|anthropic)\/e-/);
+    expect(checks.upstreamErrorRate!.message).toMatch(/^Model error rate 100% for (openai|anthropic) model e-[\w-]+ breaches ≤2% \(fail >5%\)$/);
+    // Every stream's first output came FIRST ms after its request: far under 1.28 s.
+    expect(checks.upstreamTimeToFirstChunk).toMatchObject({ status: 'pass' });
+    expect(checks.upstreamTimeToFirstChunk!.graded).toBeUndefined();
   });
 });
 

@@ -44,6 +44,13 @@ export const KPI_BINDINGS: readonly KpiBinding[] = [
   { kpi: 'activeStreams', alert: 'ChatbotActiveStreamsHigh', statPanel: 'Active streams per process', timeseriesPanels: [{ title: 'Active streams by instance' }] },
   { kpi: 'memory', alert: 'ChatbotMemoryUtilizationHigh', statPanel: 'Memory utilization', timeseriesPanels: [{ title: 'Memory utilization by instance' }] },
   { kpi: 'cpu', alert: 'ChatbotCpuUtilizationHigh', statPanel: 'CPU utilization (5m avg)', timeseriesPanels: [{ title: 'CPU utilization by instance' }] },
+  {
+    kpi: 'upstreamTimeToFirstChunk',
+    alert: 'ChatbotUpstreamTimeToFirstChunkHigh',
+    statPanel: 'Model time to first chunk p95 (worst model)',
+    timeseriesPanels: [{ title: 'Model time to first chunk p50 / p95 by model' }],
+  },
+  { kpi: 'upstreamErrorRate', alert: 'ChatbotUpstreamErrorRateHigh', statPanel: 'Model error rate (worst provider)', timeseriesPanels: [{ title: 'Model call error rate by provider' }] },
 ];
 
 /** Grafana threshold steps for a KPI: green/orange/red for "above", red/orange/green for "below". */

@@ -162,7 +162,7 @@ describe('chatpulse serve names the instance at fault', () => {
         expect(s.perInstance).toHaveLength(2);
         expect(counting.queries).toBe(i * FLEET_QUERY_COUNT);
       }
-      expect(FLEET_QUERY_COUNT).toBe(25);
+      expect(FLEET_QUERY_COUNT).toBe(30);
     } finally {
       source.close();
       await counting.close();

@@ -387,6 +387,38 @@ describe('PrometheusSignalSource failures name the URL and leak no NaN', () => {
     }
   });
 
+  it("the model calls: the upstream KPIs graded per provider and model from the fleet's series", async () => {
+    const empty = JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [] } });
+    const vectorOf = (rows: [Record<string, string>, string][]) =>
+      JSON.stringify({ status: 'success', data: { resultType: 'vector', result: rows.map(([metric, v]) => ({ metric, value: [1, v] })) } });
+    const gpt = { gen_ai_provider_name: 'openai', gen_ai_request_model: 'gpt-4o-mini' };
+    const claude = { gen_ai_provider_name: 'anthropic', gen_ai_request_model: 'claude-sonnet-4-5' };
+    const q = fleetQueries('bot', 60).upstreams;
+    const answers = new Map<string, string>([
+      // increase() extrapolates: 40.2 calls are 40; errors never exceed calls.
+      [q.calls, vectorOf([[gpt, '40.2'], [claude, '40']])],
+      [q.errors, vectorOf([[gpt, '0'], [claude, '3']])],
+      [q.firstChunks, vectorOf([[gpt, '39.8'], [claude, '37']])],
+      [q.firstChunkP95, vectorOf([[gpt, '0.4'], [claude, '1.9']])],
+      [q.firstChunkP50, vectorOf([[gpt, '0.2'], [claude, 'NaN']])],
+    ]);
+    const fake = await fakePrometheus((query, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(answers.get(query) ?? empty));
+    const source = new PrometheusSignalSource({ url: fake.url, service: 'bot', windowMs: 60_000, timeoutMs: 5000 });
+    try {
+      const s = await source.snapshot();
+      expect(s.upstreams).toEqual([
+        { provider: 'openai', model: 'gpt-4o-mini', calls: 40, errors: 0, firstChunks: 40, firstChunkP95: 0.4, firstChunkP50: 0.2 },
+        { provider: 'anthropic', model: 'claude-sonnet-4-5', calls: 40, errors: 3, firstChunks: 37, firstChunkP95: 1.9, firstChunkP50: undefined },
+      ]);
+      const kpis = gradeKpis(s, { thresholds: DEFAULT_THRESHOLDS, minSamples: 20 });
+      expect(kpis.find((k) => k.kpi === 'upstreamTimeToFirstChunk')).toMatchObject({ status: 'warn', subject: 'anthropic/claude-sonnet-4-5', value: 1.9 });
+      expect(kpis.find((k) => k.kpi === 'upstreamErrorRate')).toMatchObject({ status: 'fail', subject: 'anthropic/claude-sonnet-4-5', value: 0.075 });
+    } finally {
+      source.close();
+      await fake.close();
+    }
+  });
+
   it('Prometheus down: rejects naming the URL and the connection error', async () => {
     const port = await freePort();
     const source = new PrometheusSignalSource({ url: `http://127.0.0.1:${port}`, windowMs: 60_000, timeoutMs: 2000 });
@@ -478,8 +510,15 @@ describe('PrometheusSignalSource failures name the URL and leak no NaN', () => {
     expect(q.memoryUtilization).toBe('max by (job, instance) (process_memory_utilization{service_name="chat\\"bot"})');
     expect(q.seen).toBe('group by (job, instance) (last_over_time(process_memory_utilization{service_name="chat\\"bot"}[300s]))');
     expect(fleetQueries(undefined, 60).activeStreams).toBe('sum by (job, instance) (chatbot_streams_active)');
-    // One query per KPI whatever the fleet's size: 5 per latency KPI, 10 others.
-    expect(FLEET_QUERY_COUNT).toBe(25);
+    // The model calls by provider and request model, the app's own cancels left out as in the recording rules.
+    expect(q.upstreams.errors).toBe(
+      'sum by (gen_ai_provider_name, gen_ai_request_model) (increase(gen_ai_client_operation_duration_count{service_name="chat\\"bot", error_type!="", error_type!="cancelled"}[300s]))',
+    );
+    expect(q.upstreams.firstChunkP95).toBe(
+      'histogram_quantile(0.95, sum by (gen_ai_provider_name, gen_ai_request_model, le) (rate(gen_ai_client_operation_time_to_first_chunk_bucket{service_name="chat\\"bot"}[300s])))',
+    );
+    // One query per KPI whatever the fleet's size: 5 per latency KPI, 10 others, 5 for the model calls.
+    expect(FLEET_QUERY_COUNT).toBe(30);
     expect([roundCount(2.5), roundCount(NaN), roundCount(-0.1), roundCount(Infinity), roundCount(undefined)]).toEqual([3, 0, 0, 0, 0]);
   });
 });

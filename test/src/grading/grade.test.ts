@@ -5,6 +5,8 @@ import { gradeKpis, type KpiResult } from '../../../src/grading/grade';
 import { DEFAULT_THRESHOLDS, type KpiKey } from '../../../src/grading/kpis';
 import { Hysteresis } from '../../../src/grading/hysteresis';
 import type { SignalSnapshot } from '../../../src/signals/snapshot';
+import { UpstreamWindow } from '../../../src/signals/upstream-window';
+import { gradeUpstreams } from '../../../src/checks/passive-upstreams';
 
 const MIN = 20;
 
@@ -138,6 +140,83 @@ describe('gauge KPIs', () => {
     expect([bad.memory!.status, bad.cpu!.status, bad.eventLoopDelay!.status]).toEqual(['fail', 'fail', 'fail']);
     expect(bad.memory!.display).toBe('91%');
     expect(bad.memory!.threshold).toBe('≤80% (fail >90%)');
+  });
+});
+
+describe('upstream KPIs: graded per provider and model, the worst pair decides', () => {
+  /** `n` calls of one provider and model through the recorder (the path the model-call hook takes). */
+  const calls = (r: Recorder, provider: string, model: string, firstChunks: readonly number[], errors = 0) => {
+    const series = r.modelCalls.series({ operation: 'chat', provider, requestModel: model, address: 'api.example.com', port: 443 }, undefined);
+    firstChunks.forEach((f, i) => r.modelCallEnded(series, 'chat', i < errors ? '500' : undefined, f + 1, f, -1, -1));
+  };
+  function gradeUp(inject: (r: Recorder) => void): { kpis: Record<string, KpiResult>; passive: ReturnType<typeof gradeUpstreams> } {
+    const r = new Recorder();
+    const w = new SlidingWindow(r, 60_000).attach();
+    const u = new UpstreamWindow(r, 60_000).attach();
+    inject(r);
+    const snap = { ...w.snapshot(), upstreams: u.stats() };
+    w.close();
+    u.close();
+    const options = { thresholds: DEFAULT_THRESHOLDS, minSamples: MIN };
+    return { kpis: Object.fromEntries(gradeKpis(snap, options).map((k) => [k.name, k])), passive: gradeUpstreams(snap.upstreams, options, new Date()) };
+  }
+
+  it('time to first chunk p95: pass at the warn edge, warn just above, fail past the fail edge; the slow model is named', () => {
+    const at = (p95: number) =>
+      gradeUp((r) => {
+        calls(r, 'openai', 'gpt-fast', latencies(0.2));
+        calls(r, 'anthropic', 'claude-slow', latencies(p95));
+      });
+    expect(at(1.28 * 0.98).kpis.upstreamTimeToFirstChunk!.status).toBe('pass');
+    const warn = at(1.28 * 1.02);
+    expect(warn.kpis.upstreamTimeToFirstChunk!.status).toBe('warn');
+    expect(warn.kpis.upstreamTimeToFirstChunk!.subject).toBe('anthropic/claude-slow');
+    expect(warn.kpis.upstreamTimeToFirstChunk!.message).toMatch(/^Model time to first chunk \(p95\) 13\d\dms for anthropic model claude-slow breaches ≤1280ms \(fail >2560ms\)$/);
+    expect(at(2.56 * 0.98).kpis.upstreamTimeToFirstChunk!.status).toBe('warn');
+    const fail = at(2.56 * 1.02);
+    expect(fail.kpis.upstreamTimeToFirstChunk!.status).toBe('fail');
+    expect(fail.kpis.upstreamTimeToFirstChunk!.graded).toBe(true);
+    expect(fail.kpis.upstreamTimeToFirstChunk!.component).toBe('streaming');
+    // The passive check of the same provider says the same, from the same thresholds.
+    expect(fail.passive.find((d) => d.name === 'model:anthropic')!.status).toBe('fail');
+    expect(fail.passive.find((d) => d.name === 'model:anthropic')!.message).toMatch(/^claude-slow time to first chunk p95 2\d{3}ms > 2560ms$/);
+    expect(fail.passive.find((d) => d.name === 'model:openai')!.status).toBe('pass');
+  });
+
+  it('error rate: 2 % passes, 2.5 % warns, 5 % warns, 6 % fails; per pair, not pooled', () => {
+    const rate = (errors: number, of: number) =>
+      gradeUp((r) => {
+        calls(r, 'openai', 'gpt-a', Array.from({ length: of }, () => 0.1), errors);
+        // A healthy second model: pooled, it would dilute the first one's rate under the threshold.
+        calls(r, 'openai', 'gpt-b', Array.from({ length: 1000 }, () => 0.1));
+      }).kpis.upstreamErrorRate!;
+    expect(rate(2, 100).status).toBe('pass');
+    expect(rate(5, 200).status).toBe('warn');
+    expect(rate(5, 100).status).toBe('warn');
+    const fail = rate(6, 100);
+    expect(fail.status).toBe('fail');
+    expect(fail.message).toBe('Model error rate 6% for openai model gpt-a breaches ≤2% (fail >5%)');
+    expect(fail.value).toBeCloseTo(0.06, 10);
+  });
+
+  it('a pair with too few calls is not graded, and a window without model calls says so', () => {
+    const few = gradeUp((r) => calls(r, 'openai', 'gpt-rare', [5, 5, 5], 3)).kpis;
+    expect(few.upstreamErrorRate!.graded).toBe(false);
+    expect(few.upstreamErrorRate!.status).toBe('pass');
+    expect(few.upstreamErrorRate!.message).toBe(`not graded: at most 3 samples for one provider and model in the last 60s, needs ${MIN}`);
+    const none = gradeUp(() => undefined).kpis;
+    expect(none.upstreamTimeToFirstChunk!.message).toBe('not graded: no model calls in the last 60s');
+  });
+
+  it('the configured thresholds move the KPI rows and the passive checks together', () => {
+    const r = new Recorder();
+    const u = new UpstreamWindow(r, 60_000).attach();
+    calls(r, 'openai', 'gpt-a', latencies(1));
+    const snap = { ...new SlidingWindow(r, 60_000).snapshot(), upstreams: u.stats() };
+    const strict = { thresholds: { ...DEFAULT_THRESHOLDS, upstreamTimeToFirstChunk: { target: 0.2, warn: 0.5, fail: 0.8 } }, minSamples: MIN };
+    expect(gradeKpis(snap, strict).find((k) => k.name === 'upstreamTimeToFirstChunk')!.status).toBe('fail');
+    expect(gradeUpstreams(snap.upstreams, strict, new Date())[0]!.status).toBe('fail');
+    expect(gradeUpstreams(snap.upstreams, { thresholds: DEFAULT_THRESHOLDS, minSamples: MIN }, new Date())[0]!.status).toBe('pass');
   });
 });
 

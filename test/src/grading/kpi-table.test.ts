@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { resolveHealthConfig } from '../../../src/config/health-config';
 import { DEFAULT_THRESHOLDS, KPI_TABLE, type KpiKey } from '../../../src/grading/kpi-table';
 import { KPIS } from '../../../src/grading/kpis';
-import { KPI_THRESHOLDS_SECONDS, LATENCY_BUCKETS_SECONDS } from '../../../instrumentation/metrics/catalog';
+import { GENAI_LATENCY_BUCKETS_SECONDS, KPI_THRESHOLDS_SECONDS, LATENCY_BUCKETS_SECONDS } from '../../../instrumentation/metrics/catalog';
 
 const README = path.resolve(__dirname, '..', '..', '..', 'README.md');
 
@@ -79,11 +79,17 @@ describe('the KPI table', () => {
   });
 
   it("latency thresholds are exact edges of the instrumentation's histogram buckets", () => {
-    for (const r of KPI_TABLE.filter((x) => x.unit === 's' && x.alerted)) {
+    for (const r of KPI_TABLE.filter((x) => x.unit === 's' && x.alerted && x.perModel !== true)) {
       for (const v of [r.target, r.warn, r.fail]) {
         expect(KPI_THRESHOLDS_SECONDS, `${r.key} ${v}`).toContain(v);
         expect(LATENCY_BUCKETS_SECONDS, `${r.key} ${v}`).toContain(v);
       }
     }
+  });
+
+  it('per-model latency thresholds are exact edges of the GenAI client histogram buckets', () => {
+    const rows = KPI_TABLE.filter((x) => x.unit === 's' && x.perModel === true);
+    expect(rows.map((r) => r.key)).toEqual(['upstreamTimeToFirstChunk']);
+    for (const r of rows) for (const v of [r.target, r.warn, r.fail]) expect(GENAI_LATENCY_BUCKETS_SECONDS, `${r.key} ${v}`).toContain(v);
   });
 });

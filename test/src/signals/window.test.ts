@@ -49,4 +49,27 @@ describe('SlidingWindow', () => {
     expect(w.events.recent(2)[0]!.event).toBe('start');
     w.close();
   });
+
+  it('keeps the first-token breakdown per route as phase means, and forgets it with the window', () => {
+    let now = 1_000_000;
+    const r = new Recorder();
+    const w = new SlidingWindow(r, 30_000, undefined, () => now).attach();
+    const chat = r.route('/chat');
+    const ask = r.route('/ask');
+    r.firstTokenBreakdown(chat, 0.1, 0.2, 0.05);
+    r.firstTokenBreakdown(chat, 0.3, 0.4, 0.15);
+    now += 10_000;
+    r.firstTokenBreakdown(ask, 0.01, 0.5, 0);
+    let b = w.snapshot().firstTokenBreakdown!;
+    expect(Object.keys(b).sort()).toEqual(['/ask', '/chat']);
+    expect(b['/chat']!.streams).toBe(2);
+    expect(b['/chat']!.appBeforeModel).toBeCloseTo(0.2, 10);
+    expect(b['/chat']!.model).toBeCloseTo(0.3, 10);
+    expect(b['/chat']!.appAfterModel).toBeCloseTo(0.1, 10);
+    expect(b['/ask']).toMatchObject({ streams: 1, model: 0.5 });
+    now += 25_000;
+    b = w.snapshot().firstTokenBreakdown!;
+    expect(Object.keys(b)).toEqual(['/ask']);
+    w.close();
+  });
 });

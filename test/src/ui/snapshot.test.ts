@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { Recorder } from '../../../instrumentation/metrics/recorder';
+import { DEFAULT_THRESHOLDS } from '../../../src/grading/kpi-table';
 import { createHealth, type Health } from '../../../src/service/create-health';
 import { buildSnapshot, exporterView, type SnapshotInputs } from '../../../src/ui/snapshot';
 
@@ -41,11 +42,11 @@ describe('buildSnapshot: upstream', () => {
   });
 
   it('has one row per provider and model, graded with the given minimum sample count', () => {
-    const rows = buildSnapshot({ ...inputs(), upstream: { stats: [stats], minSamples: 5 } }).upstream;
+    const rows = buildSnapshot({ ...inputs(), upstream: { stats: [stats], grading: { thresholds: DEFAULT_THRESHOLDS, minSamples: 5 } } }).upstream;
     expect(rows).toEqual([
       { provider: 'anthropic', model: 'claude-sonnet-4-5', calls: 4, errors: 1, errorRate: 0.25, firstChunkP50Ms: 800, firstChunkP95Ms: 1900, status: 'pass', graded: false },
     ]);
     // Enough samples: the same numbers grade fail (error rate 25 % > 5 %).
-    expect(buildSnapshot({ ...inputs(), upstream: { stats: [stats], minSamples: 3 } }).upstream[0]).toMatchObject({ status: 'fail', graded: true });
+    expect(buildSnapshot({ ...inputs(), upstream: { stats: [stats], grading: { thresholds: DEFAULT_THRESHOLDS, minSamples: 3 } } }).upstream[0]).toMatchObject({ status: 'fail', graded: true });
   });
 });

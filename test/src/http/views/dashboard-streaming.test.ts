@@ -1,7 +1,7 @@
 /** The dashboard and streaming-metrics view builders, without a server. */
 import { describe, expect, it } from 'vitest';
 import { dashboardSummaryView, dashboardView } from '../../../../src/http/views/dashboard';
-import { streamingHealthView, streamingMetricsView, streamingSummaryView } from '../../../../src/http/views/streaming';
+import { breakdownView, streamingHealthView, streamingMetricsView, streamingSummaryView } from '../../../../src/http/views/streaming';
 import { dep, report } from './fixtures';
 
 const traffic = {
@@ -45,5 +45,14 @@ describe('streaming views', () => {
     const s = streamingSummaryView(report(traffic)).summary as Record<string, unknown>;
     expect(s.cacheHitRate).toEqual({ kb: '75%', tts: null });
     expect(s.errorCount).toBe(4);
+  });
+});
+
+describe('first-token breakdown view', () => {
+  it('per route: the phases in ms, their sum, the model share; empty without one', () => {
+    expect(breakdownView(undefined)).toEqual({});
+    expect(breakdownView({ '/chat': { streams: 4, appBeforeModel: 0.1, model: 0.2, appAfterModel: 0.05 } })).toEqual({
+      '/chat': { streams: 4, appBeforeModelMs: 100, modelMs: 200, appAfterModelMs: 50, firstTokenMs: 350, modelShare: '57.14%' },
+    });
   });
 });
