@@ -7,6 +7,7 @@
  */
 import { detectEvent } from './formats/detect';
 import { FRAME_AUDIO, FRAME_CONTENT, FRAME_ERROR, StreamFacts, type PayloadFormat } from './formats/frame';
+import { GENERIC_CONTENT_EVENT, GENERIC_CONTENT_EVENT_MAX } from './formats/generic';
 import { StreamRules, type EventNames } from './formats/rules';
 import { readUsage } from './formats/usage';
 
@@ -48,6 +49,8 @@ export class SseParser {
   private dataTail = '';
   /** Between events with nothing pending (no partial line, no CR, no event type or data yet). */
   private atBoundary = false;
+  /** Set once the stream is fixed to the generic rules and unnamed events carry its content. */
+  private steady: RegExp | undefined;
 
   /** `rules` built once per configuration; bare event names get the automatic format rules. */
   constructor(rules: StreamRules | EventNames, format?: PayloadFormat) {
@@ -66,6 +69,11 @@ export class SseParser {
   feed(chunk: string | Uint8Array): number {
     if ((this.atBoundary || !this.started) && typeof chunk === 'string') {
       const n = chunk.length;
+      // A running generic stream's token event, recognised by one compiled expression.
+      if (this.steady !== undefined && n <= GENERIC_CONTENT_EVENT_MAX && this.steady.test(chunk)) {
+        this.content++;
+        return FRAME_CONTENT;
+      }
       if (n >= 2 && chunk.charCodeAt(n - 1) === 10 && chunk.charCodeAt(n - 2) === 10) {
         const signals = this.singleEvent(chunk);
         if (signals !== -1) {
@@ -185,6 +193,7 @@ export class SseParser {
       this.content++;
       // A stream the generic rules found content in keeps them: no more detection per event.
       if (this.format === undefined) this.format = rules.generic;
+      if (this.format === rules.generic && this.namedSignal('') === -1) this.steady = GENERIC_CONTENT_EVENT;
     } else if (frame === FRAME_ERROR) this.errorData ??= data;
     return frame;
   }

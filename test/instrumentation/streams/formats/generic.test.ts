@@ -65,3 +65,37 @@ describe('overrides', () => {
     expect(feed([ev('{"type":"start"}')], { env: { CHATPULSE_STREAM_FORMAT: 'generic', CHATPULSE_SSE_IGNORE_EVENTS: '' } }).content).toBe(1);
   });
 });
+
+describe('generic SSE, a running stream', () => {
+  // After the first token a generic stream's string writes are tested with one regular expression
+  // (GENERIC_CONTENT_EVENT); Buffers always take the full parse. Both must count the same.
+  const first = ev('{"token":"Hi"}');
+  const tricky = [
+    ev('{"token":" there"}'),
+    'data:{"token":"x"}\n\n',
+    'data:  [DONE]\n\n',
+    'data: [DONE]\n\n',
+    'data:[DONE]\n\n',
+    'data: \n\n',
+    'data:\t \n\n',
+    'data:\n\n',
+    'data: plain text, no JSON\n\n',
+    ev('{"type":"done","usage":{"prompt_tokens":3,"completion_tokens":5}}'),
+    ev('{"a":1, "type" : "start"}'),
+    ev('{"event":"workflow_finished"}'),
+    ev('{"type":"token","content":"x"}'),
+    ev('{"text":"the \\"type\\" of it"}'),
+    ev('{"type":"error","error":{"type":"llm"}}'),
+    'data: {"token":"a"}\r\n\r\n',
+    'data: {"token":"a\nb"}\n\n',
+    'data: {"token":"a"}\ndata: {"token":"b"}\n\n',
+    'event: audio\ndata: {"b64":"AAAA"}\n\n',
+    `data: ${JSON.stringify({ token: 'y'.repeat(300) })}\n\n`,
+    'id: 7\ndata: {"token":"z"}\n\n',
+  ];
+  it.each(tricky.map((t) => [JSON.stringify(t), t]))('%s counts as the full parse counts it', (_name, chunk) => {
+    const asString = feed([first, chunk, chunk]);
+    const asBuffer = feed([first, chunk, chunk].map((c) => Buffer.from(c)));
+    expect(asString).toEqual(asBuffer);
+  });
+});
