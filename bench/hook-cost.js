@@ -5,17 +5,27 @@
  * in alternating fresh processes. Reports CPU µs per call and the difference per hook.
  *
  *   npm run build && node bench/hook-cost.js [--calls 20000] [--rounds 6] [--json out.json]
- *   npm run build && node bench/hook-cost.js --instructions 1 [--calls 4000] [--dist DIR]
- *   [--kinds redis-get,pg-select,pg-insert]   # which calls (default: all three)
+ *   npm run build && node bench/hook-cost.js --instructions 1 [--calls 12000] [--warmup 30000] [--dist DIR]
+ *       [--kinds redis-get,pg-select,pg-insert] [--method window|diff] [--top 40] [--json out.json]
  *
  * CPU time per call is noisy on a shared 2-core machine (the socket system calls dominate and
- * vary by tens of µs); `--instructions 1` counts instead, under valgrind's callgrind: each side runs
- * twice, with `calls` and with 3 × `calls` calls after the same warm-up, and the difference of the
- * totals divided by 2 × `calls` is the instructions of one call, start-up and warm-up cancelled.
- * Deterministic to about 1 %, whatever else the machine does.
+ * vary by tens of µs); `--instructions 1` counts instead, under valgrind's callgrind, whatever else
+ * the machine does:
+ * - `--method window` (default): one run per side with counting off (`--instr-atstart=no`); after
+ *   `--warmup` calls the child stops, the parent switches counting on (`callgrind_control -i on`),
+ *   the child makes `--calls` calls, counting goes off. Per call, by function (JIT code named from
+ *   `--perf-basic-prof`, bench/lib/callgrind.js) and by where it runs. Under valgrind V8 tiers
+ *   functions up late, so the optimizing compiler still runs in the window: reported apart, and the
+ *   figure without it is the steady per-call cost. Late lazy compiles and GC timing still move it
+ *   by some hundreds of instructions per call at 4,000 calls; more calls, less of that.
+ * - `--method diff`: each side runs twice, with `calls` and 3 × `calls` calls after the same
+ *   warm-up; the difference of the totals over 2 × `calls` is one call's instructions (compiler and
+ *   all), start-up and warm-up cancelled.
  *
  * Calls: ioredis `GET kb:<key>` (a counted cache read, hit), pg `pool.query(SELECT … $1)` and
  * `pool.query(INSERT …)`. Needs Redis on 127.0.0.1:6379 and Postgres on 127.0.0.1:5432.
+ * `--kinds redis-get-local,pg-select-local`: the hook alone, on a stand-in client (localCall()), with
+ * Chatpulse loaded on both sides (sideArgs()).
  */
 const { execFileSync, spawn, spawnSync } = require('node:child_process');
 const os = require('node:os');
@@ -29,7 +39,79 @@ const KINDS = ['redis-get', 'pg-select', 'pg-insert'];
 // Calls before the measured ones (--warmup), so the JIT reaches steady state; set by main().
 let WARMUP = 3000;
 
+/**
+ * The `-local` kinds: the hook's own work per call, without the client library's network path. The
+ * hook (from the build the parent runs, `--require`d) patches a stand-in client whose
+ * sendCommand / query replies on the next microtask: real ioredis Command objects and their
+ * promises, pg-pool's callback call shape. No server, no sockets: what is left is the wrapper, the
+ * reply handler and the recording.
+ */
+function localCall(kind) {
+  const hooked = process.env.HOOKCOST_PATCH === '1' ? globalThis[Symbol.for('chatpulse.recorder')] : undefined;
+  const dist = process.env.HOOKCOST_DIST;
+  if (kind === 'redis-get-local') {
+    const Command = require('ioredis/built/Command').default;
+    class LocalRedis {
+      constructor() {
+        this.options = { keyPrefix: 'hookcost:' };
+      }
+      sendCommand(command) {
+        queueMicrotask(() => command.resolve('cached context'));
+        return command.promise;
+      }
+    }
+    if (hooked) {
+      const { ioredisTarget } = require(path.join(dist, 'instrumentation', 'hooks', 'ioredis.js'));
+      ioredisTarget(hooked, [{ name: 'kb', prefix: 'kb:' }]).patch({ default: LocalRedis });
+    }
+    const redis = new LocalRedis();
+    const options = { keyPrefix: 'hookcost:', replyEncoding: 'utf8' };
+    return () => redis.sendCommand(new Command('get', ['kb:k'], options));
+  }
+  class LocalClient {
+    constructor() {
+      this.connectionParameters = { application_name: undefined };
+    }
+    query(config, values, callback) {
+      queueMicrotask(() => callback(null, { rowCount: 1, rows: [{ id: 1, v: 'x' }] }));
+    }
+  }
+  if (hooked) require(path.join(dist, 'instrumentation', 'hooks', 'pg.js')).pgTarget(hooked).patch(LocalClient);
+  const client = new LocalClient();
+  const text = 'SELECT id, v FROM hookcost WHERE id = $1';
+  return () => new Promise((resolve, reject) => client.query(text, [1], (err, res) => (err ? reject(err) : resolve(res))));
+}
+
 async function child(kind, calls, warmup) {
+  if (kind.endsWith('-local')) {
+    const call = localCall(kind);
+    const run = async (n) => {
+      let left = n;
+      const worker = async () => {
+        while (left-- > 0) await call();
+      };
+      await Promise.all([worker(), worker(), worker(), worker()]);
+    };
+    await run(warmup);
+    const windowed = process.env.HOOKCOST_WINDOW === '1';
+    if (windowed) await handshake('warm');
+    const cpu0 = process.cpuUsage();
+    const t0 = process.hrtime.bigint();
+    await run(calls);
+    const cpu = process.cpuUsage(cpu0);
+    const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
+    if (windowed) await handshake('done');
+    // The hooked side must have recorded every call, or it measured nothing.
+    const recorder = globalThis[Symbol.for('chatpulse.recorder')];
+    if (process.env.HOOKCOST_PATCH === '1') {
+      let recorded = 0;
+      if (kind === 'redis-get-local') for (const s of recorder.cacheLookups.all()) recorded += s.value;
+      else for (const s of recorder.dbDuration.all()) recorded += s.value.count;
+      if (recorded !== warmup + calls) throw new Error(`${kind}: recorded ${recorded} of ${warmup + calls} calls`);
+    }
+    process.stdout.write(JSON.stringify({ cpuMicrosPerCall: (cpu.user + cpu.system) / calls, wallMs }) + '\n');
+    process.exit(0);
+  }
   const Redis = require('ioredis');
   const { Pool } = require('pg');
   const redis = new Redis('redis://127.0.0.1:6379', { keyPrefix: `hookcost:${process.pid}:` });
@@ -68,6 +150,18 @@ async function child(kind, calls, warmup) {
   process.exit(0);
 }
 
+/**
+ * A side's node arguments and environment. The `-local` kinds load Chatpulse on both sides and
+ * patch the stand-in client only on the hooked one, so the comparison is the hook's per-call work
+ * alone, not a bigger heap's garbage collection (Chatpulse loaded) as well.
+ */
+function sideArgs(kind, hooked) {
+  return hooked || kind.endsWith('-local') ? ['--require', REGISTER] : [];
+}
+function sideEnv(kind, hooked, extra = {}) {
+  return { ...process.env, OTEL_METRICS_EXPORTER: 'none', HOOKCOST_DIST: path.dirname(path.dirname(REGISTER)), HOOKCOST_PATCH: hooked ? '1' : '0', ...extra };
+}
+
 /** Tells the parent where the child is, and waits for its answer line on stdin. */
 function handshake(what) {
   return new Promise((resolve) => {
@@ -92,8 +186,8 @@ function parseArgs(argv) {
 }
 
 function measure(kind, hooked, calls) {
-  const args = [...(hooked ? ['--require', REGISTER] : []), __filename, '--child', kind, String(calls), String(WARMUP)];
-  const env = { ...process.env, OTEL_METRICS_EXPORTER: 'none' };
+  const args = [...sideArgs(kind, hooked), __filename, '--child', kind, String(calls), String(WARMUP)];
+  const env = sideEnv(kind, hooked);
   const r = spawnSync(process.execPath, args, { cwd: ROOT, env, encoding: 'utf8', timeout: 300_000 });
   if (r.status !== 0) throw new Error(`${kind} ${hooked ? 'hooked' : 'plain'} failed: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()).cpuMicrosPerCall;
@@ -107,8 +201,8 @@ const median = (xs) => {
 /** Total instructions of one child run under callgrind. */
 function instructions(kind, hooked, calls) {
   const outFile = path.join(require('node:os').tmpdir(), `hook-cost-${process.pid}-${kind}-${hooked}-${calls}.cg`);
-  const args = ['--tool=callgrind', `--callgrind-out-file=${outFile}`, process.execPath, ...(hooked ? ['--require', REGISTER] : []), __filename, '--child', kind, String(calls), String(WARMUP)];
-  const r = spawnSync('valgrind', args, { cwd: ROOT, env: { ...process.env, OTEL_METRICS_EXPORTER: 'none' }, encoding: 'utf8', timeout: 900_000 });
+  const args = ['--tool=callgrind', `--callgrind-out-file=${outFile}`, process.execPath, ...sideArgs(kind, hooked), __filename, '--child', kind, String(calls), String(WARMUP)];
+  const r = spawnSync('valgrind', args, { cwd: ROOT, env: sideEnv(kind, hooked), encoding: 'utf8', timeout: 900_000 });
   if (r.status !== 0) throw new Error(`valgrind ${kind}: ${r.stderr.slice(-2000)}`);
   const m = /^(?:summary|totals):\s*(\d+)/m.exec(fs.readFileSync(outFile, 'utf8'));
   fs.rmSync(outFile, { force: true });
@@ -124,8 +218,8 @@ function instructions(kind, hooked, calls) {
 async function windowInstructions(kind, hooked, calls) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hook-cost-'));
   const out = path.join(dir, 'out.cg');
-  const args = ['--tool=callgrind', '--smc-check=all-non-file', '--instr-atstart=no', `--callgrind-out-file=${out}`, process.execPath, '--perf-basic-prof', ...(hooked ? ['--require', REGISTER] : []), __filename, '--child', kind, String(calls), String(WARMUP)];
-  const child = spawn('valgrind', args, { cwd: ROOT, env: { ...process.env, OTEL_METRICS_EXPORTER: 'none', HOOKCOST_WINDOW: '1' }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const args = ['--tool=callgrind', '--smc-check=all-non-file', '--instr-atstart=no', `--callgrind-out-file=${out}`, process.execPath, '--perf-basic-prof', ...sideArgs(kind, hooked), __filename, '--child', kind, String(calls), String(WARMUP)];
+  const child = spawn('valgrind', args, { cwd: ROOT, env: sideEnv(kind, hooked, { HOOKCOST_WINDOW: '1' }), stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stderr.on('data', (c) => (stderr += c));
