@@ -13,7 +13,8 @@
  * the machine does:
  * - `--method window` (default): one run per side with counting off (`--instr-atstart=no`); after
  *   `--warmup` calls the child stops, the parent switches counting on (`callgrind_control -i on`),
- *   the child makes `--calls` calls, counting goes off. Per call, by function (JIT code named from
+ *   the child makes `--calls` calls, counting goes off. A full GC (`--expose-gc`) just before the
+ *   window keeps the warm-up's major collection out of it. Per call, by function (JIT code named from
  *   `--perf-basic-prof`, bench/lib/callgrind.js) and by where it runs. Under valgrind V8 tiers
  *   functions up late, so the optimizing compiler still runs in the window: reported apart, and the
  *   figure without it is the steady per-call cost. Late lazy compiles and GC timing still move it
@@ -24,8 +25,8 @@
  *
  * Calls: ioredis `GET kb:<key>` (a counted cache read, hit), pg `pool.query(SELECT … $1)` and
  * `pool.query(INSERT …)`. Needs Redis on 127.0.0.1:6379 and Postgres on 127.0.0.1:5432.
- * `--kinds redis-get-local,pg-select-local`: the hook alone, on a stand-in client (localCall()), with
- * Chatpulse loaded on both sides (sideArgs()).
+ * `--kinds redis-get-local,pg-select-local`: the hook alone, on a stand-in client (localCall(),
+ * sideArgs()).
  */
 const { execFileSync, spawn, spawnSync } = require('node:child_process');
 const os = require('node:os');
@@ -41,14 +42,16 @@ let WARMUP = 3000;
 
 /**
  * The `-local` kinds: the hook's own work per call, without the client library's network path. The
- * hook (from the build the parent runs, `--require`d) patches a stand-in client whose
+ * hook (from the build under test, `--dist`) patches a stand-in client whose
  * sendCommand / query replies on the next microtask: real ioredis Command objects and their
  * promises, pg-pool's callback call shape. No server, no sockets: what is left is the wrapper, the
  * reply handler and the recording.
  */
+let localRecorder;
 function localCall(kind) {
-  const hooked = process.env.HOOKCOST_PATCH === '1' ? globalThis[Symbol.for('chatpulse.recorder')] : undefined;
   const dist = process.env.HOOKCOST_DIST;
+  const hooked = process.env.HOOKCOST_PATCH === '1' ? new (require(path.join(dist, 'instrumentation', 'metrics', 'recorder.js')).Recorder)() : undefined;
+  localRecorder = hooked;
   if (kind === 'redis-get-local') {
     const Command = require('ioredis/built/Command').default;
     class LocalRedis {
@@ -56,6 +59,7 @@ function localCall(kind) {
         this.options = { keyPrefix: 'hookcost:' };
       }
       sendCommand(command) {
+        command.toWritable(); // what ioredis writes to the socket (and it flattens the key)
         queueMicrotask(() => command.resolve('cached context'));
         return command.promise;
       }
@@ -94,7 +98,13 @@ async function child(kind, calls, warmup) {
     };
     await run(warmup);
     const windowed = process.env.HOOKCOST_WINDOW === '1';
-    if (windowed) await handshake('warm');
+    if (windowed) {
+      // A full collection first, so no major GC of the warm-up's garbage lands in the window (one
+      // would move a side by thousands of instructions per call); scavenges of the window's own
+      // allocations stay in.
+      globalThis.gc?.();
+      await handshake('warm');
+    }
     const cpu0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     await run(calls);
@@ -102,8 +112,8 @@ async function child(kind, calls, warmup) {
     const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
     if (windowed) await handshake('done');
     // The hooked side must have recorded every call, or it measured nothing.
-    const recorder = globalThis[Symbol.for('chatpulse.recorder')];
-    if (process.env.HOOKCOST_PATCH === '1') {
+    const recorder = localRecorder;
+    if (recorder !== undefined) {
       let recorded = 0;
       if (kind === 'redis-get-local') for (const s of recorder.cacheLookups.all()) recorded += s.value;
       else for (const s of recorder.dbDuration.all()) recorded += s.value.count;
@@ -135,7 +145,10 @@ async function child(kind, calls, warmup) {
   await run(warmup); // warm-up: JIT, connections (the same in every run, so --method diff cancels it)
   // Under `--method window`, the parent switches callgrind's counting on and off around the calls.
   const windowed = process.env.HOOKCOST_WINDOW === '1';
-  if (windowed) await handshake('warm');
+  if (windowed) {
+    globalThis.gc?.(); // as in the -local kinds above
+    await handshake('warm');
+  }
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   await run(calls);
@@ -151,12 +164,12 @@ async function child(kind, calls, warmup) {
 }
 
 /**
- * A side's node arguments and environment. The `-local` kinds load Chatpulse on both sides and
- * patch the stand-in client only on the hooked one, so the comparison is the hook's per-call work
- * alone, not a bigger heap's garbage collection (Chatpulse loaded) as well.
+ * A side's node arguments and environment. The `-local` kinds load no Chatpulse runtime on either
+ * side: the hooked one patches the stand-in client with the build's hook and a bare Recorder, so
+ * the comparison is the hook's per-call work alone, not the runtime's heap and timers as well.
  */
 function sideArgs(kind, hooked) {
-  return hooked || kind.endsWith('-local') ? ['--require', REGISTER] : [];
+  return hooked && !kind.endsWith('-local') ? ['--require', REGISTER] : [];
 }
 function sideEnv(kind, hooked, extra = {}) {
   return { ...process.env, OTEL_METRICS_EXPORTER: 'none', HOOKCOST_DIST: path.dirname(path.dirname(REGISTER)), HOOKCOST_PATCH: hooked ? '1' : '0', ...extra };
@@ -218,7 +231,7 @@ function instructions(kind, hooked, calls) {
 async function windowInstructions(kind, hooked, calls) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hook-cost-'));
   const out = path.join(dir, 'out.cg');
-  const args = ['--tool=callgrind', '--smc-check=all-non-file', '--instr-atstart=no', `--callgrind-out-file=${out}`, process.execPath, '--perf-basic-prof', ...sideArgs(kind, hooked), __filename, '--child', kind, String(calls), String(WARMUP)];
+  const args = ['--tool=callgrind', '--smc-check=all-non-file', '--instr-atstart=no', `--callgrind-out-file=${out}`, process.execPath, '--perf-basic-prof', '--expose-gc', ...sideArgs(kind, hooked), __filename, '--child', kind, String(calls), String(WARMUP)];
   const child = spawn('valgrind', args, { cwd: ROOT, env: sideEnv(kind, hooked, { HOOKCOST_WINDOW: '1' }), stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
