@@ -969,7 +969,10 @@ async function main() {
       ...atStart,
       distHashAtEnd: atEnd.distHash,
       options: opts,
-      commands: Object.fromEntries(opts.variants.map((v) => [v, VARIANTS[v].command])),
+      // The variants' commands name the stream server; with --endpoint chat they ran bench/chat-server.js.
+      commands: Object.fromEntries(
+        opts.variants.map((v) => [v, VARIANTS[v].command.replace('bench/sse-server.js', `bench/${path.basename(SERVER)}`).replace('bench/<endpoint>-server.js', `bench/${path.basename(SERVER)}`)]),
+      ),
       summary,
       rounds,
       markdown: table,
