@@ -1,12 +1,13 @@
 'use strict';
 /**
  * What one hooked client call costs, in isolation: server-side CPU of a process making N awaited
- * calls (4 at a time) to real Redis and Postgres, with and without `--require chatpulse/register`,
- * in alternating fresh processes. Reports CPU µs per call and the difference per hook.
+ * calls (4 at a time) to real Redis and Postgres, with and without the ioredis and pg hooks (the
+ * plain side runs Chatpulse with both switched off, `--plain runtime`, or none at all, `--plain
+ * none`), in alternating fresh processes. Reports CPU µs per call and the difference per hook.
  *
  *   npm run build && node bench/hook-cost.js [--calls 20000] [--rounds 6] [--json out.json]
  *   npm run build && node bench/hook-cost.js --instructions 1 [--calls 12000] [--warmup 30000] [--dist DIR]
- *       [--kinds redis-get,pg-select,pg-insert] [--method window|diff] [--top 40] [--json out.json]
+ *       [--kinds redis-get,pg-select,pg-insert] [--method window|diff] [--plain runtime|none] [--top 40] [--json out.json]
  *
  * CPU time per call is noisy on a shared 2-core machine (the socket system calls dominate and
  * vary by tens of µs); `--instructions 1` counts instead, under valgrind's callgrind, whatever else
@@ -39,6 +40,8 @@ let REGISTER = path.join(ROOT, 'dist', 'instrumentation', 'register.js');
 const KINDS = ['redis-get', 'pg-select', 'pg-insert'];
 // Calls before the measured ones (--warmup), so the JIT reaches steady state; set by main().
 let WARMUP = 3000;
+// What the plain side of the real kinds runs (--plain runtime|none, sideEnv()); set by main().
+let PLAIN = 'runtime';
 
 /**
  * The `-local` kinds: the hook's own work per call, without the client library's network path. The
@@ -169,10 +172,18 @@ async function child(kind, calls, warmup) {
  * the comparison is the hook's per-call work alone, not the runtime's heap and timers as well.
  */
 function sideArgs(kind, hooked) {
-  return hooked && !kind.endsWith('-local') ? ['--require', REGISTER] : [];
+  if (kind.endsWith('-local')) return [];
+  return hooked || PLAIN === 'runtime' ? ['--require', REGISTER] : [];
 }
+/**
+ * `--plain runtime` (the default): the plain side of the real kinds runs Chatpulse too, with the
+ * ioredis and pg hooks switched off (CHATPULSE_INSTRUMENT_IOREDIS/PG=false), so both sides have the
+ * same heap and timers and the difference is the hooks' per-call work. `--plain none`: the plain
+ * side runs no Chatpulse (the difference then includes the loaded runtime's garbage collection).
+ */
 function sideEnv(kind, hooked, extra = {}) {
-  return { ...process.env, OTEL_METRICS_EXPORTER: 'none', HOOKCOST_DIST: path.dirname(path.dirname(REGISTER)), HOOKCOST_PATCH: hooked ? '1' : '0', ...extra };
+  const off = !hooked && PLAIN === 'runtime' ? { CHATPULSE_INSTRUMENT_IOREDIS: 'false', CHATPULSE_INSTRUMENT_PG: 'false' } : {};
+  return { ...process.env, OTEL_METRICS_EXPORTER: 'none', HOOKCOST_DIST: path.dirname(path.dirname(REGISTER)), HOOKCOST_PATCH: hooked ? '1' : '0', ...off, ...extra };
 }
 
 /** Tells the parent where the child is, and waits for its answer line on stdin. */
@@ -189,11 +200,11 @@ function handshake(what) {
 
 function parseArgs(argv) {
   // --dist DIR: another build's hooks (DIR/instrumentation/register.js), to compare two versions.
-  const o = { calls: 20000, rounds: 6, json: undefined, instructions: 0, dist: undefined, kinds: KINDS.join(','), method: 'window', top: 12, warmup: 3000 };
+  const o = { calls: 20000, rounds: 6, json: undefined, instructions: 0, dist: undefined, kinds: KINDS.join(','), method: 'window', top: 12, warmup: 3000, plain: 'runtime' };
   for (let i = 0; i < argv.length; i += 2) {
     const k = argv[i].replace(/^--/, '');
     if (!(k in o)) throw new Error(`unknown option ${argv[i]}`);
-    o[k] = k === 'json' || k === 'dist' || k === 'kinds' || k === 'method' ? argv[i + 1] : Number(argv[i + 1]);
+    o[k] = ['json', 'dist', 'kinds', 'method', 'plain'].includes(k) ? argv[i + 1] : Number(argv[i + 1]);
   }
   return o;
 }
@@ -319,6 +330,8 @@ function countInstructions(opts) {
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   WARMUP = opts.warmup;
+  if (opts.plain !== 'runtime' && opts.plain !== 'none') throw new Error('--plain must be runtime or none');
+  PLAIN = opts.plain;
   if (opts.dist !== undefined) REGISTER = path.resolve(opts.dist, 'instrumentation', 'register.js');
   else if (!fs.existsSync(REGISTER)) execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
   if (opts.instructions) {
