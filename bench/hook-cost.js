@@ -32,6 +32,7 @@
 const { execFileSync, spawn, spawnSync } = require('node:child_process');
 const os = require('node:os');
 const { attribute, CATEGORIES, categoryOf, byCategory } = require('./lib/callgrind');
+const { provenance } = require('./lib/provenance');
 const fs = require('node:fs');
 const path = require('node:path');
 
@@ -327,6 +328,12 @@ function countInstructions(opts) {
   return out;
 }
 
+/** The commit of this harness and the identity (hash, build time) of the build measured (--dist). */
+function provenanceOf() {
+  const dist = path.dirname(path.dirname(REGISTER));
+  return { ...provenance(dist), dist };
+}
+
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   WARMUP = opts.warmup;
@@ -337,7 +344,7 @@ async function main() {
   if (opts.instructions) {
     if (opts.method !== 'window' && opts.method !== 'diff') throw new Error('--method must be window or diff');
     const out = opts.method === 'window' ? await countWindowInstructions(opts) : countInstructions(opts);
-    if (opts.json) fs.writeFileSync(opts.json, JSON.stringify({ node: process.version, calls: opts.calls, method: `callgrind-${opts.method}`, results: out }, null, 2) + '\n');
+    if (opts.json) fs.writeFileSync(opts.json, JSON.stringify({ ...provenanceOf(), options: opts, method: `callgrind-${opts.method}`, results: out }, null, 2) + '\n');
     return;
   }
   const out = {};
@@ -360,7 +367,7 @@ async function main() {
       `${kind.padEnd(10)} plain ${o.plainMicros.toFixed(2)} µs/call, hooked ${o.hookedMicros.toFixed(2)} µs/call: added ${o.addedMicrosMedian.toFixed(2)} µs (${o.addedMicrosMin.toFixed(2)} – ${o.addedMicrosMax.toFixed(2)}) over ${opts.rounds} rounds`,
     );
   }
-  if (opts.json) fs.writeFileSync(opts.json, JSON.stringify({ node: process.version, calls: opts.calls, rounds: opts.rounds, results: out }, null, 2) + '\n');
+  if (opts.json) fs.writeFileSync(opts.json, JSON.stringify({ ...provenanceOf(), options: opts, results: out }, null, 2) + '\n');
 }
 
 if (process.argv[2] === '--child') child(process.argv[3], Number(process.argv[4]), Number(process.argv[5] ?? 3000)).catch((e) => {
