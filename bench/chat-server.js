@@ -30,7 +30,9 @@ const TABLE = `bench_messages_${process.pid}`;
 const NS = `bench:${process.pid}:`;
 
 const redis = new Redis(process.env.REDIS_URL || 'redis://127.0.0.1:6379', { keyPrefix: NS, maxRetriesPerRequest: 1 });
-const pool = new Pool({ connectionString: process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres', max: 4 });
+// The application_name lets bench/throughput.js find this server's Postgres backends and count
+// their CPU as the request's own work, not as other load on the machine.
+const pool = new Pool({ connectionString: process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres', max: 4, application_name: 'chatpulse-bench-chat' });
 
 async function setUp() {
   await pool.query(`CREATE TABLE IF NOT EXISTS ${TABLE} (id bigserial PRIMARY KEY, conversation_id int NOT NULL, role text NOT NULL, content text NOT NULL)`);

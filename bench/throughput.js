@@ -15,7 +15,8 @@
  * (bench/loadgen.js: fixed connection count, keep-alive). Server CPU over the window comes from
  * /proc/<pid>/stat (utime+stime, all threads), so it includes the Prometheus scrapes. Other load on
  * the machine is measured (/proc/stat) and waited out or retried (--max-background, --wait-quiet,
- * --retries). --mode sliced keeps one fresh server per variant alive per round and loads them in
+ * --retries); with --endpoint chat, the CPU of the servers' Postgres backends and of Redis is the
+ * requests' own work, reported apart (postgres+redis) and not counted as other load. --mode sliced keeps one fresh server per variant alive per round and loads them in
  * turn in --slice-ms slices, which cancels slow drifts of the machine's speed (see bench/README.md).
  *
  *   npm run bench                      # builds, then runs this with the defaults
@@ -33,7 +34,7 @@ const fs = require('node:fs');
 const http = require('node:http');
 const net = require('node:net');
 const path = require('node:path');
-const { pinProcess, installCleanup, startServer, forkTracked, procCpuSeconds, machineBusySeconds } = require('./lib/procs');
+const { pinProcess, installCleanup, startServer, forkTracked, procCpuSeconds, machineBusySeconds, cpuByCommand } = require('./lib/procs');
 
 const ROOT = path.resolve(__dirname, '..');
 // The endpoint under test (--endpoint): the stream alone, or a whole chat request (Redis, Postgres
@@ -454,10 +455,14 @@ async function loadVariants(handles, opts) {
   for (const h of handles) if (h.v.prometheus) h.scraper = startScraper(h.promPort);
   // CPU of the servers, the load generator, this process and the whole machine over the window:
   // whatever else the machine did meanwhile is "background", which disturbs the measurement.
+  // The chat endpoint's Postgres backends and Redis work for its requests: their CPU is the request's
+  // own, not other load (see dependencyCpuSeconds).
+  const withDeps = SERVER === SERVERS.chat;
   const snapshot = (loadgenCpuSeconds) => ({
     servers: handles.map((h) => procCpuSeconds(h.server.child.pid)),
     loadgen: loadgenCpuSeconds,
     self: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
+    deps: withDeps ? cpuByCommand(DEPENDENCY_COMMANDS) : undefined,
     machine: machineBusySeconds(),
     at: performance.now(),
   });
@@ -489,8 +494,13 @@ async function loadVariants(handles, opts) {
   const wall = (last.at - first.at) / 1000;
   const serversCpu = handles.map((h, i) => last.servers[i] - first.servers[i]);
   const loadgenCpuSeconds = last.loadgen - first.loadgen;
+  const depsCpu = withDeps ? await dependencyCpuSeconds(first.deps, last.deps) : undefined;
   const backgroundCores =
-    Math.max(0, last.machine - first.machine - serversCpu.reduce((a, b) => a + b, 0) - loadgenCpuSeconds - (last.self - first.self)) / wall;
+    Math.max(
+      0,
+      last.machine - first.machine - serversCpu.reduce((a, b) => a + b, 0) - loadgenCpuSeconds - (last.self - first.self) - (depsCpu?.seconds ?? 0),
+    ) / wall;
+  const windowRequests = load.targets.reduce((n, t) => n + t.requests, 0);
   const results = [];
   for (let i = 0; i < handles.length; i++) {
     const h = handles[i];
@@ -521,6 +531,11 @@ async function loadVariants(handles, opts) {
       cpuMicrosPerRequest: (serversCpu[i] * 1e6) / t.requests,
       loadgenCpuUtilization: loadgenCpuSeconds / wall,
       backgroundCores,
+      // --endpoint chat: CPU of the servers' Postgres backends and of Redis over the window (all
+      // variants' requests together, so per request of the window, not of this variant).
+      dependencyCores: depsCpu === undefined ? undefined : depsCpu.seconds / wall,
+      dependencyCpuMicrosPerRequest: depsCpu === undefined || windowRequests === 0 ? undefined : (depsCpu.seconds * 1e6) / windowRequests,
+      dependencyBackends: depsCpu?.backends,
       scrapes: h.scraper?.stats.scrapes ?? 0,
       scrapeErrors: h.scraper?.stats.errors ?? 0,
       scrapeBytes: h.scraper?.stats.bytes ?? 0,
@@ -532,6 +547,43 @@ async function loadVariants(handles, opts) {
     });
   }
   return results;
+}
+
+const DEPENDENCY_COMMANDS = ['postgres', 'redis-server'];
+const CHAT_APPLICATION_NAME = 'chatpulse-bench-chat';
+
+/**
+ * CPU seconds the chat servers' dependencies spent between two cpuByCommand() snapshots: the
+ * Postgres backends serving the servers (found by their application_name, set in chat-server.js)
+ * and the Redis server. Both do the request's own work (queries, GETs), so the background check
+ * leaves them out. Postgres backends of anyone else stay background; Redis is one process shared
+ * with any other user of it, so another user's Redis load would be missed (bench/README.md).
+ */
+async function dependencyCpuSeconds(before, after) {
+  let ours = new Set();
+  try {
+    const { Client } = require('pg');
+    const client = new Client({ connectionString: process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres' });
+    await client.connect();
+    try {
+      const r = await client.query('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [CHAT_APPLICATION_NAME]);
+      ours = new Set(r.rows.map((row) => Number(row.pid)));
+    } finally {
+      await client.end();
+    }
+  } catch (err) {
+    process.stderr.write(`  could not list the chat servers' Postgres backends (${err.message}); their CPU counts as background\n`);
+  }
+  let seconds = 0;
+  let backends = 0;
+  for (const [pid, a] of after) {
+    const counted = a.comm === 'redis-server' || ours.has(pid);
+    if (!counted) continue;
+    if (a.comm === 'postgres') backends++;
+    // A backend started during the window did all its work inside it.
+    seconds += a.seconds - (before.get(pid)?.seconds ?? (a.comm === 'postgres' ? 0 : a.seconds));
+  }
+  return { seconds, backends };
 }
 
 function profiling(variantName, opts, round) {
@@ -717,6 +769,7 @@ function summarize(rounds, variants) {
       p99LatencyMsMedian: median(runs.map((r) => r.latencyMs.p99)),
       errors: runs.reduce((n, r) => n + r.errors + r.non2xx, 0),
       backgroundCoresMedian: median(runs.map((r) => r.backgroundCores)),
+      dependencyCpuMicrosPerRequestMedian: runs[0]?.dependencyCpuMicrosPerRequest === undefined ? undefined : median(runs.map((r) => r.dependencyCpuMicrosPerRequest)),
       noisyRuns: runs.filter((r) => r.noisy).length,
     };
     if (variants.includes(base)) {
@@ -887,6 +940,7 @@ async function main() {
         `round ${r + 1}/${opts.rounds}  ${res.variant.padEnd(15)} ${f0(res.rps).padStart(7)} rps${cyc}  ` +
           `cpu ${f1(res.cpuMicrosPerRequest)} µs/req (${f2(res.serverCpuUtilization)} cores)  ` +
           `p50 ${f2(res.latencyMs.p50)} ms  p99 ${f2(res.latencyMs.p99)} ms  background ${f2(res.backgroundCores)} cores  ` +
+          (res.dependencyCores === undefined ? '' : `postgres+redis ${f2(res.dependencyCores)} cores (${f1(res.dependencyCpuMicrosPerRequest)} µs/req, ${res.dependencyBackends} backends)  `) +
           `scrapes ${res.scrapes}${rec}${res.noisy ? '  [NOISY]' : ''}`,
       );
     }
@@ -924,7 +978,10 @@ async function main() {
       ...atStart,
       distHashAtEnd: atEnd.distHash,
       options: opts,
-      commands: Object.fromEntries(opts.variants.map((v) => [v, VARIANTS[v].command])),
+      // The variants' commands name the stream server; with --endpoint chat they ran bench/chat-server.js.
+      commands: Object.fromEntries(
+        opts.variants.map((v) => [v, VARIANTS[v].command.replace('bench/sse-server.js', `bench/${path.basename(SERVER)}`).replace('bench/<endpoint>-server.js', `bench/${path.basename(SERVER)}`)]),
+      ),
       summary,
       rounds,
       markdown: table,

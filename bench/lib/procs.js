@@ -150,4 +150,30 @@ function pinProcess(pid, cpus) {
   execFileSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
 }
 
-module.exports = { pinProcess, installCleanup, startServer, forkTracked, procCpuSeconds, machineBusySeconds, killAll };
+/** CPU seconds (utime + stime) of every process whose command name is one of `names`, by pid. */
+function cpuByCommand(names) {
+  ticksPerSecond();
+  const out = new Map();
+  let entries;
+  try {
+    entries = require('node:fs').readdirSync('/proc');
+  } catch {
+    return out;
+  }
+  for (const e of entries) {
+    if (!/^\d+$/.test(e)) continue;
+    let stat;
+    try {
+      stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+    } catch {
+      continue; // gone meanwhile
+    }
+    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    if (!names.includes(comm)) continue;
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    out.set(Number(e), { comm, seconds: (Number(rest[11]) + Number(rest[12])) / clkTck });
+  }
+  return out;
+}
+
+module.exports = { pinProcess, installCleanup, startServer, forkTracked, procCpuSeconds, machineBusySeconds, cpuByCommand, killAll };

@@ -1,5 +1,5 @@
 import type { CachePrefix } from '../config/env';
-import type { Recorder } from '../metrics/recorder';
+import type { CacheSeries, Recorder } from '../metrics/recorder';
 import type { ModuleTarget } from './module-patcher';
 import { reportSuppressed } from './safely';
 
@@ -8,14 +8,28 @@ const kCounted = Symbol.for('chatpulse.ioredis.counted');
 
 /** How a read command's arguments map to looked-up keys. */
 type ReadShape = 'key' | 'keys' | 'hashField' | 'hashFields' | 'exists';
-const READS: ReadonlyMap<string, ReadShape> = new Map([
-  ['get', 'key'],
-  ['getex', 'key'],
-  ['mget', 'keys'],
-  ['hget', 'hashField'],
-  ['hmget', 'hashFields'],
-  ['exists', 'exists'],
-]);
+
+/**
+ * The read shape of a command name, undefined for the rest. Every command asks: a switch on
+ * ioredis' (internalized) lower-case names, cheaper than a map lookup.
+ */
+function readShapeOf(name: unknown): ReadShape | undefined {
+  switch (name) {
+    case 'get':
+    case 'getex':
+      return 'key';
+    case 'mget':
+      return 'keys';
+    case 'hget':
+      return 'hashField';
+    case 'hmget':
+      return 'hashFields';
+    case 'exists':
+      return 'exists';
+    default:
+      return undefined;
+  }
+}
 
 interface RedisCommand {
   name: string;
@@ -26,13 +40,22 @@ interface RedisCommand {
 
 /** Which configured cache a key belongs to, if any (prefixes are sorted longest first). */
 export function cacheOf(key: unknown, prefixes: readonly CachePrefix[], keyPrefix: string): string | undefined {
+  const i = cacheIndexOf(key, prefixes, keyPrefix);
+  return i < 0 ? undefined : prefixes[i]!.name;
+}
+
+/**
+ * The index in `prefixes` of the prefix a key starts with (after the client's keyPrefix), or -1.
+ * Matched in place (`startsWith` at an offset): no sliced key string per lookup.
+ */
+function cacheIndexOf(key: unknown, prefixes: readonly CachePrefix[], keyPrefix: string): number {
   let k: string;
   if (typeof key === 'string') k = key;
   else if (Buffer.isBuffer(key)) k = key.toString('latin1', 0, Math.min(key.length, 256));
-  else return undefined;
-  if (keyPrefix !== '' && k.startsWith(keyPrefix)) k = k.slice(keyPrefix.length);
-  for (const p of prefixes) if (k.startsWith(p.prefix)) return p.name;
-  return undefined;
+  else return -1;
+  const at = keyPrefix !== '' && k.startsWith(keyPrefix) ? keyPrefix.length : 0;
+  for (let i = 0; i < prefixes.length; i++) if (k.startsWith(prefixes[i]!.prefix, at)) return i;
+  return -1;
 }
 
 /**
@@ -40,21 +63,61 @@ export function cacheOf(key: unknown, prefixes: readonly CachePrefix[], keyPrefi
  * The hook sits on `Redis.prototype.sendCommand`, the single path every command takes (also in
  * ioredis 5, which has no diagnostics channel); a symbol on the command stops re-sends and cluster
  * redirections from counting twice.
+ *
+ * Per call it costs what bench/hook-cost.js measures: per cache, the series and the reply handlers
+ * are made once, so a counted GET allocates no closure and looks up no series; the handlers hang
+ * on the command's own promise (one `then`, the least that sees both the reply and a failure
+ * without touching ioredis internals).
  */
 export function ioredisTarget(recorder: Recorder, prefixes: readonly CachePrefix[]): ModuleTarget {
-  function count(cache: string, shape: ReadShape, lookups: number, result: unknown): void {
-    if (shape === 'key' || shape === 'hashField') {
-      recorder.cacheLookup(cache, result === null || result === undefined ? 'miss' : 'hit');
-    } else if (shape === 'exists') {
-      const hits = typeof result === 'number' ? Math.min(result, lookups) : 0;
-      if (hits > 0) recorder.cacheLookup(cache, 'hit', hits);
-      if (lookups - hits > 0) recorder.cacheLookup(cache, 'miss', lookups - hits);
-    } else if (Array.isArray(result)) {
-      let hits = 0;
-      for (const v of result) if (v !== null && v !== undefined) hits++;
-      if (hits > 0) recorder.cacheLookup(cache, 'hit', hits);
-      if (result.length - hits > 0) recorder.cacheLookup(cache, 'miss', result.length - hits);
+  /** A cache's series and the reply handlers of its reads. */
+  interface CacheReads {
+    /** GET, GETEX, HGET: one lookup, a hit unless the reply is null. */
+    readonly onOne: (result: unknown) => void;
+    /** MGET, HMGET: one lookup per element of the reply. */
+    readonly onMany: (result: unknown) => void;
+    readonly series: CacheSeries;
+  }
+  // By prefix index (cacheIndexOf), made on the prefix's first counted read; prefixes naming the
+  // same cache share one.
+  const readsAt: (CacheReads | undefined)[] = prefixes.map(() => undefined);
+  const byName = new Map<string, CacheReads>();
+
+  function readsOf(index: number): CacheReads {
+    const known = readsAt[index];
+    if (known !== undefined) return known;
+    const cache = prefixes[index]!.name;
+    let r = byName.get(cache);
+    if (r === undefined) {
+      r = makeReads(recorder.cacheSeries(cache));
+      byName.set(cache, r);
     }
+    readsAt[index] = r;
+    return r;
+  }
+
+  function makeReads(series: CacheSeries): CacheReads {
+    return {
+      series,
+      onOne(result: unknown): void {
+        try {
+          if (result === null || result === undefined) recorder.cacheCounted(series, 0, 1);
+          else recorder.cacheCounted(series, 1, 0);
+        } catch (err) {
+          reportSuppressed(err);
+        }
+      },
+      onMany(result: unknown): void {
+        try {
+          if (!Array.isArray(result)) return;
+          let hits = 0;
+          for (let i = 0; i < result.length; i++) if (result[i] !== null && result[i] !== undefined) hits++;
+          recorder.cacheCounted(series, hits, result.length - hits);
+        } catch (err) {
+          reportSuppressed(err);
+        }
+      },
+    };
   }
 
   function onReadFailed(): void {
@@ -66,37 +129,40 @@ export function ioredisTarget(recorder: Recorder, prefixes: readonly CachePrefix
   }
 
   function observe(redis: { options?: { keyPrefix?: string } }, command: RedisCommand): void {
-    const shape = READS.get(command.name);
-    if (shape === undefined || !Array.isArray(command.args) || command.args.length === 0) return;
+    const shape = readShapeOf(command.name);
+    if (shape === undefined) return;
+    const args = command.args;
+    if (!Array.isArray(args) || args.length === 0) return;
     const keyPrefix = redis.options?.keyPrefix ?? '';
-    let cache: string | undefined;
-    let lookups = 1;
+    const index = cacheIndexOf(args[0], prefixes, keyPrefix);
+    if (index < 0) return;
     if (shape === 'keys' || shape === 'exists') {
       // Count only when every key belongs to the same cache; a mixed MGET has no per-cache answer
       // for EXISTS, and for MGET it is rare enough to skip.
-      cache = cacheOf(command.args[0], prefixes, keyPrefix);
-      for (let i = 1; cache !== undefined && i < command.args.length; i++) {
-        if (cacheOf(command.args[i], prefixes, keyPrefix) !== cache) cache = undefined;
+      const cache = prefixes[index]!.name;
+      for (let i = 1; i < args.length; i++) {
+        const j = cacheIndexOf(args[i], prefixes, keyPrefix);
+        if (j !== index && (j < 0 || prefixes[j]!.name !== cache)) return;
       }
-      lookups = command.args.length;
-    } else {
-      cache = cacheOf(command.args[0], prefixes, keyPrefix);
-      if (shape === 'hashFields') lookups = command.args.length - 1;
     }
-    if (cache === undefined || !(command.promise instanceof Promise)) return;
+    const promise = command.promise;
+    if (!(promise instanceof Promise)) return;
     command[kCounted] = true;
-    const c = cache;
+    const r = readsOf(index);
     // Our handlers never throw, so the chain we add never produces an unhandled rejection.
-    command.promise.then(
-      (result) => {
+    if (shape === 'key' || shape === 'hashField') promise.then(r.onOne, onReadFailed);
+    else if (shape === 'exists') {
+      const lookups = args.length;
+      const series = r.series;
+      promise.then((result) => {
         try {
-          count(c, shape, lookups, result);
+          const hits = typeof result === 'number' ? Math.max(0, Math.min(result, lookups)) : 0;
+          recorder.cacheCounted(series, hits, lookups - hits);
         } catch (err) {
           reportSuppressed(err);
         }
-      },
-      onReadFailed,
-    );
+      }, onReadFailed);
+    } else promise.then(r.onMany, onReadFailed);
   }
 
   return {
@@ -105,10 +171,12 @@ export function ioredisTarget(recorder: Recorder, prefixes: readonly CachePrefix
       const Redis = (moduleExports as { default?: { prototype?: Record<PropertyKey, unknown> } }).default;
       const proto = Redis?.prototype;
       if (proto === undefined || typeof proto.sendCommand !== 'function' || proto[kPatched]) return undefined;
-      const original = proto.sendCommand as (this: unknown, ...args: unknown[]) => unknown;
-      const sendCommand = function (this: { options?: { keyPrefix?: string } }, command: RedisCommand) {
+      const original = proto.sendCommand as (this: unknown, command: unknown, stream?: unknown) => unknown;
+      const sendCommand = function (this: { options?: { keyPrefix?: string } }, command: RedisCommand, stream?: unknown) {
+        // ioredis declares sendCommand(command, stream): passed on as two arguments, no arguments
+        // object (the rare call with more goes through apply, unchanged).
         // eslint-disable-next-line prefer-rest-params
-        const ret = original.apply(this, arguments as unknown as unknown[]);
+        const ret = arguments.length <= 2 ? original.call(this, command, stream) : original.apply(this, arguments as unknown as [unknown, unknown]);
         // Every command passes here: an inline try/catch, not safely()'s rest-args call.
         if (command !== null && typeof command === 'object' && command[kCounted] !== true) {
           try {

@@ -36,36 +36,47 @@ export function errorTypeOf(err: unknown): string {
 /** Most distinct query texts whose operation is remembered (apps use a handful; bounded anyway). */
 const MAX_CACHED_TEXTS = 512;
 
+/** A query text's operation and that operation's success series (resolved on first success). */
+interface Operation {
+  readonly name: string;
+  ok: Series<HistogramCell> | undefined;
+}
+
 /** Records `db.client.operation.duration` for every query through `pg.Client` (pools included). */
 export function pgTarget(recorder: Recorder): ModuleTarget {
-  // Per query text, its operation; per operation, its success series: a query pays two map lookups,
-  // not a regex and a key string (bench/hook-cost.js).
-  const opByText = new Map<string, string>();
-  const okSeries = new Map<string, Series<HistogramCell>>();
+  // Per query text, its operation with the success series: a query pays one map lookup, not a
+  // regex and a key string (bench/hook-cost.js). Operations are shared by the texts that have them.
+  const byText = new Map<string, Operation>();
+  const byName = new Map<string, Operation>();
+  const OTHER: Operation = operation('other');
 
-  function operationFor(config: unknown): string {
+  function operation(name: string): Operation {
+    let o = byName.get(name);
+    if (o === undefined) byName.set(name, (o = { name, ok: undefined }));
+    return o;
+  }
+
+  function operationFor(config: unknown): Operation {
     const text = typeof config === 'string' ? config : (config as { text?: unknown } | null | undefined)?.text;
-    if (typeof text !== 'string') return 'other';
-    let op = opByText.get(text);
+    if (typeof text !== 'string') return OTHER;
+    let op = byText.get(text);
     if (op === undefined) {
-      op = operationOf(text);
-      if (opByText.size >= MAX_CACHED_TEXTS) opByText.clear();
-      opByText.set(text, op);
+      op = operation(operationOf(text));
+      if (byText.size >= MAX_CACHED_TEXTS) byText.clear();
+      byText.set(text, op);
     }
     return op;
   }
 
-  function done(op: string, startedAt: number, err: unknown): void {
+  function done(op: Operation, startedAt: number, err: unknown): void {
     try {
       const seconds = (clock() - startedAt) / 1000;
       if (err === undefined || err === null) {
-        let s = okSeries.get(op);
-        if (s === undefined) okSeries.set(op, (s = recorder.dbSeries('postgresql', op, undefined)));
-        s.value.record(seconds);
+        (op.ok ??= recorder.dbSeries('postgresql', op.name, undefined)).value.record(seconds);
         return;
       }
       const errorType = errorTypeOf(err);
-      recorder.dbOperation('postgresql', op, errorType, seconds);
+      recorder.dbOperation('postgresql', op.name, errorType, seconds);
       recorder.error(/^E[A-Z]+$/.test(errorType) ? 'network' : 'database');
     } catch (e) {
       reportSuppressed(e);
@@ -78,20 +89,30 @@ export function pgTarget(recorder: Recorder): ModuleTarget {
       const proto = (moduleExports as { prototype?: Record<PropertyKey, unknown> }).prototype;
       if (proto === undefined || typeof proto.query !== 'function' || proto[kPatched]) return undefined;
       const original = proto.query as (this: unknown, ...args: unknown[]) => unknown;
-      const query = function (this: unknown, config: unknown) {
+      const query = function (this: unknown, config: unknown, values?: unknown, callback?: unknown) {
         // The health service's own probes are not the app's database traffic.
         if ((this as { connectionParameters?: { application_name?: string } }).connectionParameters?.application_name === HEALTH_APPLICATION_NAME) {
           // eslint-disable-next-line prefer-rest-params
           return original.apply(this, arguments as unknown as unknown[]);
         }
         const startedAt = clock();
-        let op = 'other';
+        let op = OTHER;
         try {
           op = operationFor(config);
         } catch (e) {
           reportSuppressed(e);
         }
         const n = arguments.length;
+        // pg-pool's path: query(text, values, callback). The app's callback, wrapped, is passed on
+        // with the other arguments as they came, without copying the arguments object.
+        if (n === 3 && typeof callback === 'function') {
+          const cb = callback as (this: unknown, ...a: unknown[]) => unknown;
+          return original.call(this, config, values, function (this: unknown, err: unknown) {
+            done(op, startedAt, err);
+            // eslint-disable-next-line prefer-rest-params
+            return cb.apply(this, arguments as unknown as unknown[]);
+          });
+        }
         // eslint-disable-next-line prefer-rest-params
         if (n > 1 && typeof arguments[n - 1] === 'function') {
           // eslint-disable-next-line prefer-rest-params

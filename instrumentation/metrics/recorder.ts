@@ -133,6 +133,17 @@ class RouteSeries {
   }
 }
 
+/**
+ * One cache's lookup series, resolved once: what a hot path (the ioredis hook) records into with
+ * Recorder.cacheCounted(), without a map lookup or a key string per lookup.
+ */
+export interface CacheSeries {
+  /** The cache name as asked for (listeners see it), whatever series it landed in. */
+  readonly cache: string;
+  readonly hit: Series<number>;
+  readonly miss: Series<number>;
+}
+
 /** Callbacks for in-process consumers (the health service's sliding window). */
 export interface RecorderListener {
   onStreamStart?(route: string): void;
@@ -220,7 +231,7 @@ export class Recorder {
   private readonly routes = new Map<string, RouteSeries>();
   private readonly activeByMethod = new Map<string, Series<number>>();
   private overflowRoute: RouteSeries | undefined;
-  private readonly cacheSeries = new Map<string, { hit: Series<number>; miss: Series<number> }>();
+  private readonly cacheSeriesByName = new Map<string, { hit: Series<number>; miss: Series<number> }>();
   private listeners: RecorderListener[] = [];
 
   constructor(limits: RecorderLimits = DEFAULT_LIMITS) {
@@ -344,20 +355,40 @@ export class Recorder {
     for (const l of this.listeners) l.onStreamTokens?.(route.route, input, output);
   }
 
-  cacheLookup(cache: string, result: CacheResult, count = 1): void {
-    let c = this.cacheSeries.get(cache);
+  private cacheSeriesPair(cache: string): { hit: Series<number>; miss: Series<number> } {
+    let c = this.cacheSeriesByName.get(cache);
     if (c === undefined) {
-      const name = this.cacheSeries.size >= this.limits.maxCaches ? ROUTE_OVERFLOW : cache;
-      c = this.cacheSeries.get(name);
+      const name = this.cacheSeriesByName.size >= this.limits.maxCaches ? ROUTE_OVERFLOW : cache;
+      c = this.cacheSeriesByName.get(name);
       if (c === undefined) {
         const series = (r: CacheResult) =>
           this.cacheLookups.get(`${name}\0${r}`, () => ({ [ATTR.CACHE_NAME]: name, [ATTR.CACHE_RESULT]: r }));
         c = { hit: series('hit'), miss: series('miss') };
-        this.cacheSeries.set(name, c);
+        this.cacheSeriesByName.set(name, c);
       }
     }
-    c[result].value += count;
+    return c;
+  }
+
+  cacheLookup(cache: string, result: CacheResult, count = 1): void {
+    this.cacheSeriesPair(cache)[result].value += count;
     for (const l of this.listeners) l.onCacheLookup?.(cache, result, count);
+  }
+
+  /** A cache's series, for cacheCounted(): resolve once per cache, record many times. */
+  cacheSeries(cache: string): CacheSeries {
+    const { hit, miss } = this.cacheSeriesPair(cache);
+    return { cache, hit, miss };
+  }
+
+  /** `hits` hits and `misses` misses of one cache (either may be 0), as cacheLookup() counts them. */
+  cacheCounted(c: CacheSeries, hits: number, misses: number): void {
+    if (hits > 0) c.hit.value += hits;
+    if (misses > 0) c.miss.value += misses;
+    const ls = this.listeners;
+    if (ls.length === 0) return;
+    if (hits > 0) for (const l of ls) l.onCacheLookup?.(c.cache, 'hit', hits);
+    if (misses > 0) for (const l of ls) l.onCacheLookup?.(c.cache, 'miss', misses);
   }
 
   error(type: string): void {

@@ -40,4 +40,24 @@ describe('Recorder bounds', () => {
     expect(cell.count).toBe(1);
     expect(cell.sum).toBeCloseTo(0.2);
   });
+
+  it('counts through a resolved cache handle exactly as cacheLookup does, listeners included', () => {
+    const r = new Recorder({ maxRoutes: 10, maxSeriesPerMetric: 50, maxCaches: 2 });
+    const seen: string[] = [];
+    r.addListener({ onCacheLookup: (cache, result, count) => seen.push(`${cache} ${result} ${count}`) });
+    const kb = r.cacheSeries('kb');
+    r.cacheCounted(kb, 1, 0);
+    r.cacheCounted(kb, 0, 1);
+    r.cacheCounted(kb, 2, 3);
+    r.cacheLookup('kb', 'hit');
+    r.cacheLookup('tts', 'miss', 2);
+    // Past maxCaches the handle lands in the overflow series, as cacheLookup does; listeners see the name asked for.
+    const extra = r.cacheSeries('third');
+    r.cacheCounted(extra, 1, 0);
+    const byKey = Object.fromEntries(
+      [...r.cacheLookups.all()].map((s) => [`${s.attributes['chatbot.cache.name']} ${s.attributes['chatbot.cache.result']}`, s.value]),
+    );
+    expect(byKey).toEqual({ 'kb hit': 4, 'kb miss': 4, 'tts hit': 0, 'tts miss': 2, '_OTHER hit': 1, '_OTHER miss': 0 });
+    expect(seen).toEqual(['kb hit 1', 'kb miss 1', 'kb hit 2', 'kb miss 3', 'kb hit 1', 'tts miss 2', 'third hit 1']);
+  });
 });
