@@ -7,7 +7,7 @@
  */
 import { detectEvent } from './formats/detect';
 import { FRAME_AUDIO, FRAME_CONTENT, FRAME_ERROR, StreamFacts, type PayloadFormat } from './formats/frame';
-import { GENERIC_CONTENT_EVENT, GENERIC_CONTENT_EVENT_MAX } from './formats/generic';
+import { GENERIC_CONTENT_EVENT, GENERIC_CONTENT_EVENT_MAX, GENERIC_CONTENT_EVENT_MIN } from './formats/generic';
 import { StreamRules, type EventNames } from './formats/rules';
 import { readUsage } from './formats/usage';
 
@@ -70,7 +70,7 @@ export class SseParser {
     if ((this.atBoundary || !this.started) && typeof chunk === 'string') {
       const n = chunk.length;
       // A running generic stream's token event, recognised by one compiled expression.
-      if (this.steady !== undefined && n <= GENERIC_CONTENT_EVENT_MAX && this.steady.test(chunk)) {
+      if (this.steady !== undefined && n <= GENERIC_CONTENT_EVENT_MAX && n >= GENERIC_CONTENT_EVENT_MIN && this.steady.test(chunk)) {
         this.content++;
         return FRAME_CONTENT;
       }
@@ -252,10 +252,8 @@ export class SseParser {
     const rules = this.rules;
     const tokenEvents = rules.tokenEvents;
     if (type === '') return tokenEvents === undefined || tokenEvents.has('message') ? -1 : 0;
-    const c = rules.names;
-    if (c.audio.has(type)) return SIGNAL_AUDIO;
-    if (c.error.has(type)) return SIGNAL_ERROR;
-    if (c.ignored.has(type)) return 0;
+    const named = rules.byName.get(type);
+    if (named !== undefined) return named;
     if (tokenEvents !== undefined && !tokenEvents.has(type)) return 0;
     return -1;
   }

@@ -1,7 +1,7 @@
 import { aiSdkData } from './ai-sdk-data';
 import { aiSdkUi } from './ai-sdk-ui';
 import { anthropic } from './anthropic';
-import type { PayloadFormat } from './frame';
+import { FRAME_AUDIO, FRAME_CONTROL, FRAME_ERROR, type PayloadFormat } from './frame';
 import { gemini } from './gemini';
 import { GenericFormat } from './generic';
 import { ollama } from './ollama';
@@ -67,6 +67,8 @@ export class StreamRules {
   readonly tokenEvents: ReadonlySet<string> | undefined;
   /** The error names as an array, for a quick scan of a chunk. */
   readonly errorNames: readonly string[];
+  /** What a named event carries by its name alone (FRAME_AUDIO, FRAME_ERROR, or 0 for control): one lookup, audio first. */
+  readonly byName: ReadonlyMap<string, number>;
 
   constructor(s: StreamSettings) {
     this.names = { audio: s.audio, error: s.error, ignored: s.ignored };
@@ -76,5 +78,10 @@ export class StreamRules {
     this.forcedText = s.format === 'text';
     this.tokenEvents = s.tokenEvents.size > 0 ? s.tokenEvents : undefined;
     this.errorNames = [...s.error];
+    const byName = new Map<string, number>();
+    for (const n of s.ignored) byName.set(n, FRAME_CONTROL);
+    for (const n of s.error) byName.set(n, FRAME_ERROR);
+    for (const n of s.audio) byName.set(n, FRAME_AUDIO);
+    this.byName = byName;
   }
 }

@@ -10,6 +10,7 @@ import { resolveHealthConfig, type HealthConfig, type HealthConfigInput } from '
 import { createHealthRouter } from '../../../src/http/router';
 import { listenHealthServer, type HealthServer } from '../../../src/http/server';
 import { HealthService, type DependencyResult, type DependencySource } from '../../../src/service/health-service';
+import { UpstreamWindow } from '../../../src/signals/upstream-window';
 import { SlidingWindow } from '../../../src/signals/window';
 
 /** Real Postgres (CI starts it): trust auth on 127.0.0.1:5432. */
@@ -121,7 +122,16 @@ export async function harness(o: HarnessOptions): Promise<Harness> {
   const deps = new StaticDependencies();
   const sampler = new FakeSampler();
   const window = new SlidingWindow(recorder, config.windowMs, sampler as unknown as ProcessSampler, o.clock.now).attach();
-  const service = new HealthService({ config, signals: { snapshot: () => window.snapshot(), close: () => window.close() }, dependencies: deps, autoEvaluate: false });
+  // The model calls too (the upstream KPIs), on the same test clock.
+  const upstreams = new UpstreamWindow(recorder, config.windowMs, o.clock.now).attach();
+  const signals = {
+    snapshot: () => ({ ...window.snapshot(), upstreams: upstreams.stats() }),
+    close: () => {
+      window.close();
+      upstreams.close();
+    },
+  };
+  const service = new HealthService({ config, signals, dependencies: deps, autoEvaluate: false });
   await service.evaluate();
   const { logger, lines } = captureLogger();
   const alerting = await createAlerting({

@@ -207,6 +207,15 @@ function drive(kpi: KpiKey, level: 'pass' | 'warn' | 'fail') {
     case 'eventLoopDelay':
       s.eventLoopDelay = pick(0.01, 0.2, 0.6);
       break;
+    case 'upstreamTimeToFirstChunk':
+    case 'upstreamErrorRate': {
+      // Streamed model calls the app made, as the fetch hook reports them.
+      const series = r.modelCalls.series({ operation: 'chat', provider: 'openai', requestModel: 'gpt-4o-mini', address: 'api.openai.com', port: 443 }, undefined);
+      const firstChunk = kpi === 'upstreamTimeToFirstChunk' ? pick(0.3, 1.5, 3) : 0.3;
+      const errors = kpi === 'upstreamErrorRate' ? pick(0, 3, 10) : 0;
+      for (let i = 0; i < 100; i++) r.modelCallEnded(series, 'chat', i < errors ? 'server_error' : undefined, firstChunk + 0.5, firstChunk, 10, 20);
+      break;
+    }
   }
 }
 
