@@ -22,6 +22,15 @@ function problem(def: KpiDefinition, g: SubjectGrade, options: GradingOptions): 
   return `${g.model} ${what} ${formatValue(g.value!, def.unit)} > ${formatValue(limit, def.unit)}`;
 }
 
+/** One model's grade per upstream KPI that is on (aligned with `defs`); status undefined when not graded. */
+function modelGrades(s: UpstreamStats, defs: readonly KpiDefinition[], options: GradingOptions): SubjectGrade[] {
+  return defs.map((def) => gradeSubjects(def, options.thresholds[def.key], [upstreamReading(def.key as 'upstreamErrorRate', s)], options.minSamples).grades[0]!);
+}
+
+function enabledDefs(options: GradingOptions): KpiDefinition[] {
+  return UPSTREAM_KPIS.filter((d) => options.disabled?.has(d.key) !== true);
+}
+
 /** One provider and model graded as its provider's check grades it: the status page's view of it (src/ui/upstream-view.ts). */
 export interface ModelGrade {
   readonly status: CheckStatus;
@@ -29,19 +38,19 @@ export interface ModelGrade {
   readonly graded: boolean;
 }
 
-export function gradeModel(s: UpstreamStats, options: GradingOptions): ModelGrade {
+function worstOf(grades: readonly SubjectGrade[]): ModelGrade {
   let status: CheckStatus = 'pass';
   let graded = false;
-  for (const def of UPSTREAM_KPIS) {
-    if (options.disabled?.has(def.key) === true) continue;
-    const { grades } = gradeSubjects(def, options.thresholds[def.key], [upstreamReading(def.key as 'upstreamErrorRate', s)], options.minSamples);
-    for (const g of grades) {
-      if (g.status === undefined) continue;
-      graded = true;
-      if (RANK[g.status] > RANK[status]) status = g.status;
-    }
+  for (const g of grades) {
+    if (g.status === undefined) continue;
+    graded = true;
+    if (RANK[g.status] > RANK[status]) status = g.status;
   }
   return { status, graded };
+}
+
+export function gradeModel(s: UpstreamStats, options: GradingOptions): ModelGrade {
+  return worstOf(modelGrades(s, enabledDefs(options), options));
 }
 
 /** One passive check per provider seen (`model:<provider>`), the worst of its models; optional: it degrades, never fails the service. */
@@ -52,37 +61,27 @@ export function gradeUpstreams(stats: readonly UpstreamStats[], options: Grading
     list.push(s);
     byProvider.set(s.provider, list);
   }
-  const defs = UPSTREAM_KPIS.filter((d) => options.disabled?.has(d.key) !== true);
+  const defs = enabledDefs(options);
   const out: DependencyResult[] = [];
   for (const [provider, models] of byProvider) {
-    let status: CheckStatus = 'pass';
-    let graded = false;
+    const grades = models.map((m) => modelGrades(m, defs, options));
+    const { status, graded } = worstOf(grades.flat());
     const problems: string[] = [];
+    defs.forEach((def, d) => {
+      for (const g of grades) if (g[d]!.status !== undefined && g[d]!.status !== 'pass') problems.push(problem(def, g[d]!, options));
+    });
     const views: Record<string, Record<string, unknown>> = {};
-    for (const m of models) {
+    models.forEach((m, i) => {
       views[m.model] = {
-        status: 'pass',
-        graded: false,
+        ...worstOf(grades[i]!),
         calls: m.calls,
         errors: m.errors,
         errorRate: m.calls > 0 ? m.errors / m.calls : null,
         timeToFirstChunkP50Ms: m.firstChunkP50 === undefined ? null : Math.round(m.firstChunkP50 * 1000),
         timeToFirstChunkP95Ms: m.firstChunkP95 === undefined ? null : Math.round(m.firstChunkP95 * 1000),
       };
-    }
-    for (const def of defs) {
-      const { grades } = gradeSubjects(def, options.thresholds[def.key], models.map((m) => upstreamReading(def.key as 'upstreamErrorRate', m)), options.minSamples);
-      for (const g of grades) {
-        if (g.status === undefined) continue;
-        graded = true;
-        const view = views[g.model]!;
-        view.graded = true;
-        if (RANK[g.status] > RANK[view.status as CheckStatus]) view.status = g.status;
-        if (RANK[g.status] > RANK[status]) status = g.status;
-        if (g.status !== 'pass') problems.push(problem(def, g, options));
-      }
-    }
-    let worstP95: number | undefined;
+    });
+  let worstP95: number | undefined;
     for (const m of models) if (m.firstChunkP95 !== undefined && (worstP95 === undefined || m.firstChunkP95 > worstP95)) worstP95 = m.firstChunkP95;
     const t = options.thresholds;
     out.push({

@@ -65,8 +65,6 @@ export class StreamRules {
   /** `text`: every non-empty write of a text/plain or octet-stream response is a chunk. */
   readonly forcedText: boolean;
   readonly tokenEvents: ReadonlySet<string> | undefined;
-  /** The error names as an array, for a quick scan of a chunk. */
-  readonly errorNames: readonly string[];
   /** What a named event carries by its name alone (FRAME_AUDIO, FRAME_ERROR, or 0 for control): one lookup, audio first. */
   readonly byName: ReadonlyMap<string, number>;
 
@@ -77,7 +75,6 @@ export class StreamRules {
       s.tokenField.length > 0 ? new TokenFieldFormat(s.tokenField) : s.format === 'generic' ? this.generic : BY_NAME[s.format];
     this.forcedText = s.format === 'text';
     this.tokenEvents = s.tokenEvents.size > 0 ? s.tokenEvents : undefined;
-    this.errorNames = [...s.error];
     const byName = new Map<string, number>();
     for (const n of s.ignored) byName.set(n, FRAME_CONTROL);
     for (const n of s.error) byName.set(n, FRAME_ERROR);
