@@ -1,7 +1,7 @@
 'use strict';
 /**
- * Instructions per request, counted by valgrind (callgrind), for the SSE endpoint uninstrumented and
- * under Chatpulse, with the difference split by where it runs (Chatpulse's own JS, Node's JS,
+ * Instructions per request, counted by valgrind (callgrind), for the SSE endpoint (or, with
+ * --endpoint chat, the whole chat request of bench/chat-server.js) uninstrumented and under Chatpulse, with the difference split by where it runs (Chatpulse's own JS, Node's JS,
  * V8 builtins, inline-cache and hidden-class runtime, GC, the optimizing compiler, other native).
  *
  * Why: on this 2-core VM a fresh process's speed varies by several percent, so the throughput
@@ -17,6 +17,10 @@
  *
  *   npm run build && node bench/instructions.js [--warmup 10000] [--requests 5000] [--variants uninstrumented,chatpulse]
  *                                               [--ref NAME=DIST] [--top 25] [--json out.json]
+ *                                               [--endpoint stream|chat] [--keep DIR]
+ * --keep DIR keeps each variant's callgrind file and JIT map (DIR/VARIANT.cg, DIR/VARIANT.map).
+ * --endpoint chat needs Redis and Postgres (see bench/chat-server.js); the Postgres and Redis work is
+ * outside the counted process, so the figure is the server's own instructions per request.
  * Needs valgrind (Debian: apt-get install valgrind). Takes about 2 minutes for two variants.
  */
 const { spawn, execFileSync } = require('node:child_process');
@@ -28,10 +32,12 @@ const path = require('node:path');
 const { attribute, CATEGORIES, byCategory } = require('./lib/callgrind');
 
 const ROOT = path.join(__dirname, '..');
-const SERVER = path.join(__dirname, 'sse-server.js');
+const SERVERS = { stream: path.join(__dirname, 'sse-server.js'), chat: path.join(__dirname, 'chat-server.js') };
+// The chat endpoint's switches per variant (the per-hook ablation, as in throughput.js).
+const ABLATIONS = { 'chatpulse-no-http': 'CHATPULSE_INSTRUMENT_HTTP', 'chatpulse-no-ioredis': 'CHATPULSE_INSTRUMENT_IOREDIS', 'chatpulse-no-pg': 'CHATPULSE_INSTRUMENT_PG' };
 
 function parseArgs(argv) {
-  const o = { warmup: 10000, requests: 5000, variants: ['uninstrumented', 'chatpulse'], refs: {}, top: 25, json: undefined };
+  const o = { warmup: 10000, requests: 5000, variants: ['uninstrumented', 'chatpulse'], refs: {}, top: 25, json: undefined, endpoint: 'stream', keep: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const v = argv[++i];
@@ -41,6 +47,11 @@ function parseArgs(argv) {
     else if (a === '--variants') o.variants = v.split(',');
     else if (a === '--top') o.top = Number(v);
     else if (a === '--json') o.json = v;
+    else if (a === '--keep') o.keep = path.resolve(v);
+    else if (a === '--endpoint') {
+      if (!(v in SERVERS)) throw new Error('--endpoint must be stream or chat');
+      o.endpoint = v;
+    }
     else if (a === '--ref') {
       const [name, dir] = v.split('=');
       if (!name || !dir) throw new Error('--ref takes NAME=DIST');
@@ -54,7 +65,7 @@ function parseArgs(argv) {
 
 function nodeArgsOf(variant, opts) {
   if (variant === 'uninstrumented') return [];
-  if (variant === 'chatpulse') return ['--require', path.join(ROOT, 'dist', 'instrumentation', 'register.js')];
+  if (variant === 'chatpulse' || variant in ABLATIONS) return ['--require', path.join(ROOT, 'dist', 'instrumentation', 'register.js')];
   const dist = opts.refs[variant];
   if (dist === undefined) throw new Error(`unknown variant ${variant} (known: uninstrumented, chatpulse, or --ref NAME=DIST)`);
   return ['--require', path.join(dist, 'instrumentation', 'register.js')];
@@ -89,8 +100,8 @@ async function measure(variant, opts, dir) {
   const out = path.join(dir, `${variant}.cg`);
   const child = spawn(
     'valgrind',
-    ['--tool=callgrind', '--smc-check=all-non-file', '--instr-atstart=no', `--callgrind-out-file=${out}`, process.execPath, '--perf-basic-prof', ...nodeArgsOf(variant, opts), SERVER],
-    { cwd: ROOT, env: { ...process.env, PORT: '0', OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1', OTEL_EXPORTER_PROMETHEUS_PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    ['--tool=callgrind', '--smc-check=all-non-file', '--instr-atstart=no', `--callgrind-out-file=${out}`, process.execPath, '--perf-basic-prof', ...nodeArgsOf(variant, opts), SERVERS[opts.endpoint]],
+    { cwd: ROOT, env: { ...process.env, ...(variant in ABLATIONS ? { [ABLATIONS[variant]]: 'false' } : {}), PORT: '0', OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1', OTEL_EXPORTER_PROMETHEUS_PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stdout = '';
   let stderr = '';
@@ -112,6 +123,12 @@ async function measure(variant, opts, dir) {
   await exited;
   const perfMap = path.join(os.tmpdir(), `perf-${child.pid}.map`);
   const funcs = attribute(out, perfMap, opts.requests);
+  if (opts.keep !== undefined) {
+    // For a closer look: callgrind_annotate --tree=caller DIR/VARIANT.cg (JIT code by address in VARIANT.map).
+    fs.mkdirSync(opts.keep, { recursive: true });
+    fs.copyFileSync(out, path.join(opts.keep, `${variant}.cg`));
+    if (fs.existsSync(perfMap)) fs.copyFileSync(perfMap, path.join(opts.keep, `${variant}.map`));
+  }
   fs.rmSync(perfMap, { force: true });
   return funcs;
 }
@@ -121,7 +138,7 @@ const fmt = (n) => Math.round(n).toLocaleString('en-US');
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chatpulse-instr-'));
-  console.log(`callgrind: ${opts.warmup} warm-up requests, then ${opts.requests} counted, per variant (${opts.variants.join(', ')})`);
+  console.log(`callgrind, ${opts.endpoint} endpoint: ${opts.warmup} warm-up requests, then ${opts.requests} counted, per variant (${opts.variants.join(', ')})`);
   const results = new Map();
   for (let i = 0; i < opts.variants.length; i += 2) {
     const pair = opts.variants.slice(i, i + 2);

@@ -1,9 +1,17 @@
 'use strict';
 /**
  * What reading a stream costs the hook: instructions per stream of the SSE parser and the wire
- * formats (instrumentation/streams), as the HTTP hook feeds them, counted by valgrind's callgrind.
+ * formats (instrumentation/streams), with the clock reads the HTTP hook makes for the signals they
+ * return, as the hook feeds them; counted by valgrind's callgrind, or timed with --time.
  *
  *   npm run build && node bench/parse-cost.js [--format generic|openai|ai-sdk] [--streams 10000] [--dist DIR]
+ *   npm run build && node bench/parse-cost.js --time --compare DIR [--rounds 12] [--streams 200000] [--format generic]
+ *
+ * --time: time per stream of this build and the build in DIR (e.g. an older checkout's dist/),
+ * both loaded in one fresh process per round, pinned (taskset, CPU 1 when there are two), each
+ * warmed with 20,000 streams, then timed in alternating slices of 1,000 streams (a drift of the
+ * machine's speed falls on both alike); prints each build's median and the median of the
+ * round-by-round differences.
  *
  * Each stream is the throughput bench's (bench/sse-server.js): 10 token events in the format, one
  * 1.4 KB audio event, `event: done`, each event a string built when written and measured by
@@ -27,7 +35,8 @@ const EVENTS = {
   'ai-sdk': (i) => `data: ${JSON.stringify({ type: 'text-delta', id: 't1', delta: TOKENS[i] })}\n\n`,
 };
 
-function child(dist, format, streams) {
+/** One stream of `format` through the parser of the build in `dist`, as the hook feeds it. */
+function streamOf(dist, format) {
   const { SseParser } = require(path.join(dist, 'instrumentation/streams/sse-parser.js'));
   const { resolveConfig } = require(path.join(dist, 'instrumentation/config/env.js'));
   let rules = resolveConfig({}).config.sse;
@@ -36,22 +45,84 @@ function child(dist, format, streams) {
   } catch {
     // a build from before the wire formats: its parser takes the event names
   }
+  const clock = require(path.join(dist, 'instrumentation/clock.js')).now;
+  // A build from before the formats takes which first signals the stream has (its hook passed them).
+  const { SIGNAL_TOKEN, SIGNAL_AUDIO } = require(path.join(dist, 'instrumentation/streams/sse-parser.js'));
   const ev = EVENTS[format];
   let sink = 0;
+  let token = false;
+  let audio = false;
   // As res.write does before the hook sees a chunk: Buffer.byteLength flattens the concatenation.
+  // The hook reads the clock when a write completed a signal (every build since the first).
+  const signalled = (signals) => {
+    sink += clock() > 0 ? signals : 0;
+    if (signals & SIGNAL_TOKEN) token = true;
+    if (signals & SIGNAL_AUDIO) audio = true;
+  };
   const write = (p, chunk) => {
     sink += Buffer.byteLength(chunk);
-    sink += p.feed(chunk);
+    const signals = p.feed(chunk, token, audio);
+    if (signals !== 0) signalled(signals);
   };
   const stream = () => {
+    token = false;
+    audio = false;
     const p = new SseParser(rules);
     for (let i = 0; i < 10; i++) write(p, ev(i));
     write(p, `event: audio\ndata: ${JSON.stringify({ seq: 0, b64: B64 })}\n\n`);
     write(p, 'event: done\ndata: {"finish_reason":"stop"}\n\n');
   };
+  return { stream, sink: () => sink };
+}
+
+/** Under callgrind: 20,000 streams of warm-up, then `streams` more. */
+function child(dist, format, streams) {
+  const { stream, sink } = streamOf(dist, format);
   for (let k = 0; k < 20000; k++) stream();
   for (let k = 0; k < streams; k++) stream();
-  process.stdout.write(`${sink}\n`);
+  process.stdout.write(`${sink()}\n`);
+}
+
+/**
+ * --time, one round: every build loaded in this process, each warmed, then timed in alternating
+ * slices of 1,000 streams, so a drift of the machine's speed falls on all of them alike.
+ */
+function timedChild(dists, format, streams) {
+  const runs = dists.map((d) => streamOf(d, format).stream);
+  for (const run of runs) for (let k = 0; k < 20000; k++) run();
+  const ns = dists.map(() => 0n);
+  const slice = 1000;
+  let done = 0;
+  for (; done < streams; done += slice) {
+    for (let j = 0; j < runs.length; j++) {
+      const i = (done / slice) % 2 === 0 ? j : runs.length - 1 - j;
+      const t = process.hrtime.bigint();
+      for (let k = 0; k < slice; k++) runs[i]();
+      ns[i] += process.hrtime.bigint() - t;
+    }
+  }
+  process.stdout.write(`${ns.map((x) => Number(x) / 1000 / done).join(' ')}\n`);
+}
+
+/** --time: CPU µs per stream of each build, fresh pinned processes alternating round by round. */
+function timed(dists, format, streams, rounds) {
+  const pin = require('node:os').cpus().length > 1 ? ['taskset', '-c', '1'] : [];
+  const per = dists.map(() => []);
+  for (let r = 0; r < rounds; r++) {
+    const cmd = [...pin, process.execPath, __filename, '--timed-child', format, String(streams), ...dists];
+    const res = spawnSync(cmd[0], cmd.slice(1), { encoding: 'utf8' });
+    if (res.status !== 0) throw new Error(`child: ${res.stderr.slice(-1500)}`);
+    res.stdout.trim().split(' ').forEach((x, i) => per[i].push(Number(x)));
+  }
+  const median = (xs) => {
+    const s = [...xs].sort((a, b) => a - b);
+    return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  };
+  dists.forEach((d, i) => console.log(`${format}: ${median(per[i]).toFixed(3)} µs per stream (median of ${rounds}; ${Math.min(...per[i]).toFixed(3)} – ${Math.max(...per[i]).toFixed(3)}) ${d}`));
+  if (dists.length === 2) {
+    const diffs = per[0].map((x, r) => x - per[1][r]);
+    console.log(`difference, this build − the other: ${median(diffs) >= 0 ? '+' : ''}${median(diffs).toFixed(3)} µs per stream (median of rounds; ${Math.min(...diffs).toFixed(3)} – ${Math.max(...diffs).toFixed(3)})`);
+  }
 }
 
 function total(dist, format, streams) {
@@ -65,6 +136,12 @@ function total(dist, format, streams) {
 
 function main() {
   const args = process.argv.slice(2);
+  const valued = new Set(['--format', '--streams', '--dist', '--compare', '--rounds']);
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--time') continue;
+    if (!valued.has(args[i])) throw new Error(`unknown option ${args[i]} (options: --format, --streams, --dist, --time, --compare, --rounds)`);
+    if (args[++i] === undefined) throw new Error(`${args[i - 1]} needs a value`);
+  }
   const opt = (name, fallback) => {
     const i = args.indexOf(`--${name}`);
     return i === -1 ? fallback : args[i + 1];
@@ -73,9 +150,18 @@ function main() {
   if (!(format in EVENTS)) throw new Error('--format must be generic, openai or ai-sdk');
   const streams = Number(opt('streams', 10000));
   const dist = path.resolve(opt('dist', path.join(__dirname, '..', 'dist')));
+  if (args.includes('--time')) {
+    const compare = opt('compare', undefined);
+    const rounds = Number(opt('rounds', 12));
+    const timedStreams = Number(opt('streams', 200000));
+    if (!(Number.isInteger(rounds) && rounds > 0) || !(Number.isInteger(timedStreams) && timedStreams >= 1000)) throw new Error('--rounds must be a positive integer and --streams an integer of at least 1000');
+    timed(compare === undefined ? [dist] : [dist, path.resolve(compare)], format, timedStreams, rounds);
+    return;
+  }
   const perStream = (total(dist, format, 3 * streams) - total(dist, format, streams)) / (2 * streams);
   console.log(`${format}: ${Math.round(perStream).toLocaleString('en-US')} instructions per stream (${dist})`);
 }
 
 if (process.argv[2] === '--child') child(process.argv[3], process.argv[4], Number(process.argv[5]));
+else if (process.argv[2] === '--timed-child') timedChild(process.argv.slice(5), process.argv[3], Number(process.argv[4]));
 else main();
