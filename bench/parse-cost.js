@@ -104,7 +104,7 @@ function timedChild(dists, format, streams) {
   process.stdout.write(`${ns.map((x) => Number(x) / 1000 / done).join(' ')}\n`);
 }
 
-/** --time: CPU µs per stream of each build, fresh pinned processes alternating round by round. */
+/** --time: µs per stream of each build, one fresh pinned process per round holding every build. */
 function timed(dists, format, streams, rounds) {
   const pin = require('node:os').cpus().length > 1 ? ['taskset', '-c', '1'] : [];
   const per = dists.map(() => []);
