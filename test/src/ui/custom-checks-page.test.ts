@@ -1,25 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
 import express from 'express';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { createHealth, type Health, type HealthCheck } from '../../../index';
 import { Recorder } from '../../../instrumentation/metrics/recorder';
+import { launchBrowser, type TestBrowser } from '../../helpers/browser';
 
 /** The app's own checks on the live status page, in Debian's Chromium, as the built-in checks are shown. */
-const CHROMIUM = '/usr/bin/chromium';
 const TOKEN = 'custom-Checks+page=';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const CHECKS = require('../../fixtures/health-checks/checks.js') as HealthCheck[];
 
 let health: Health;
 let server: http.Server;
-let context: BrowserContext;
+let browser: TestBrowser | undefined;
 let page: Page;
-const userDataDir = mkdtempSync(path.join(tmpdir(), 'chatpulse-ui-custom-'));
 
 beforeAll(async () => {
   health = await createHealth({ env: {}, checks: CHECKS, recorder: new Recorder(), config: { token: TOKEN, evaluationInterval: '200ms', minSamples: 1000, rateLimits: {} } });
@@ -27,19 +23,14 @@ beforeAll(async () => {
   app.use(health.router);
   server = app.listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  page = context.pages()[0] ?? (await context.newPage());
+  browser = await launchBrowser('chatpulse-ui-custom-');
+  page = browser.page;
 });
 
 afterAll(async () => {
-  await context?.close();
+  await browser?.close();
   server?.close();
   void health?.close();
-  rmSync(userDataDir, { recursive: true, force: true });
 });
 
 describe('status page with the app’s own checks', () => {

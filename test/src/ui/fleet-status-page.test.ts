@@ -6,17 +6,17 @@
  * instance is killed and its row says missing.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { get, killAllChildren, sleep } from '../../fixtures/harness';
 import { chat, startFleetInstance, type FleetInstance } from '../../helpers/fleet';
+import { launchBrowser, requireChromium, type TestBrowser } from '../../helpers/browser';
 import { startPrometheus, type TestPrometheus } from '../../helpers/prometheus';
 import { CLI, REPO, ensureBuilt } from '../cli/cli-helpers';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = path.join(REPO, 'test-artifacts');
 const SERVICE = 'fleet-page-test';
 const TOKEN = 'fl33t/Page+T0ken=';
@@ -27,10 +27,9 @@ let b: FleetInstance;
 let serve: ChildProcess | undefined;
 let serveOut = '';
 let base: string;
-let context: BrowserContext | undefined;
+let browser: TestBrowser | undefined;
 let page: Page;
 const dir = mkdtempSync(path.join(tmpdir(), 'chatpulse-fleet-ui-'));
-const userDataDir = mkdtempSync(path.join(tmpdir(), 'chatpulse-chromium-'));
 const pageErrors: string[] = [];
 const consoleProblems: string[] = [];
 let navigations = 0;
@@ -51,7 +50,7 @@ async function rows(): Promise<string[][]> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (bash .ci/install-browser.sh)`);
+  requireChromium();
   ensureBuilt();
   mkdirSync(ARTIFACTS, { recursive: true });
   [a, b] = await Promise.all([startFleetInstance(SERVICE, { FIRST_TOKEN_MS: '120' }), startFleetInstance(SERVICE, { FIRST_TOKEN_MS: '120' })]);
@@ -76,13 +75,8 @@ beforeAll(async () => {
   await until('chatpulse serve to listen', 10_000, async () => /listening on http:\/\/127\.0\.0\.1:\d+/.test(serveOut));
   base = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(serveOut)![1]!;
 
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1280, height: 900 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  page = context.pages()[0] ?? (await context.newPage());
+  browser = await launchBrowser('chatpulse-chromium-');
+  page = browser.page;
   page.on('pageerror', (e) => pageErrors.push(e.message));
   page.on('console', (m) => {
     if (/content security policy|refused to/i.test(m.text())) consoleProblems.push(m.text());
@@ -93,7 +87,7 @@ beforeAll(async () => {
 }, 90_000);
 
 afterAll(async () => {
-  await context?.close().catch(() => undefined);
+  await browser?.close();
   if (serve !== undefined && serve.exitCode === null) {
     const exited = new Promise((r) => serve!.once('exit', r));
     serve.kill('SIGTERM');
@@ -102,7 +96,6 @@ afterAll(async () => {
   await killAllChildren();
   await prom?.stop();
   rmSync(dir, { recursive: true, force: true });
-  rmSync(userDataDir, { recursive: true, force: true });
 }, 20_000);
 
 describe('fleet status page in headless Chromium', () => {

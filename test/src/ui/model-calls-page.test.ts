@@ -1,30 +1,28 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import express from 'express';
 import pino from 'pino';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { createHealth, type Health } from '../../../index';
 import { Recorder } from '../../../instrumentation/metrics/recorder';
+import { launchBrowser, type TestBrowser } from '../../helpers/browser';
 
 /**
  * The "Model calls" panel in Debian's Chromium: the model calls an app made (fed to its recorder
  * as the GenAI hooks feed it) shown by provider and model, graded, live; hidden before any call.
  */
-const CHROMIUM = '/usr/bin/chromium';
 const TOKEN = 'm0del-Calls+page=';
 const ARTIFACTS = path.resolve(__dirname, '../../../test-artifacts');
 
 let health: Health;
 let recorder: Recorder;
 let server: http.Server;
-let context: BrowserContext;
+let browser: TestBrowser | undefined;
 let page: Page;
 const pageErrors: string[] = [];
-const userDataDir = mkdtempSync(path.join(tmpdir(), 'chatpulse-ui-models-'));
 
 /** `n` calls of one model: `errors` of them failed, each streamed its first chunk after `firstChunkS`. */
 function calls(provider: string, model: string, n: number, errors: number, firstChunkS: number): void {
@@ -40,27 +38,21 @@ async function rows(): Promise<string[][]> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (bash .ci/install-browser.sh)`);
   recorder = new Recorder();
   health = await createHealth({ env: {}, recorder, logger: pino({ level: 'silent' }), config: { token: TOKEN, evaluationInterval: '200ms', minSamples: 5, rateLimits: {} } });
   const app = express();
   app.use(health.router);
   server = app.listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  page = context.pages()[0] ?? (await context.newPage());
+  browser = await launchBrowser('chatpulse-ui-models-');
+  page = browser.page;
   page.on('pageerror', (e) => pageErrors.push(e.message));
 });
 
 afterAll(async () => {
-  await context?.close();
+  await browser?.close();
   server?.close();
   void health?.close();
-  rmSync(userDataDir, { recursive: true, force: true });
 });
 
 describe('status page: model calls', () => {

@@ -3,7 +3,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { launchBrowser, requireChromium, type TestBrowser } from '../../helpers/browser';
 import { closedPort, ToggleProxy } from '../../helpers/net';
 import { QUICK_SAMPLE_ENV } from '../../helpers/sample-app';
 
@@ -14,7 +15,6 @@ import { QUICK_SAMPLE_ENV } from '../../helpers/sample-app';
  * fixtures/latency-knob.js) and watches the page — never reloaded — follow the SSE feed.
  * Screenshots go to test-artifacts/ (git-ignored).
  */
-const CHROMIUM = '/usr/bin/chromium';
 const ROOT = path.resolve(__dirname, '../../..');
 const REGISTER = path.join(ROOT, 'dist/instrumentation/register.js');
 const SERVER = path.join(ROOT, 'examples/chatbot/server.js');
@@ -61,12 +61,11 @@ interface App {
 
 let app: App | undefined;
 let proxy: ToggleProxy | undefined;
-let context: BrowserContext | undefined;
+let browser: TestBrowser | undefined;
 let page: Page;
 let origin: string;
 let trafficStop: AbortController | undefined;
 let trafficDone: Promise<unknown> | undefined;
-const userDataDir = mkdtempSync(path.join(tmpdir(), 'chatpulse-chromium-'));
 const consoleProblems: string[] = [];
 const pageErrors: string[] = [];
 const foreignRequests: string[] = [];
@@ -112,9 +111,7 @@ async function see(selector: string, timeout = 15_000): Promise<void> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: install Debian's chromium (bash .ci/install-browser.sh; .ci/run does it) to run the status page's browser test`);
-  }
+  requireChromium();
   if (!existsSync(path.join(ROOT, 'dist/src/ui/routes.js'))) throw new Error('dist/src/ui is missing: run npm run build (npm test does)');
   mkdirSync(ARTIFACTS, { recursive: true });
 
@@ -164,19 +161,15 @@ beforeAll(async () => {
   // The browser talks to the health port through a proxy the test can cut (reconnect test).
   proxy = await new ToggleProxy(healthPort).up();
   origin = `http://127.0.0.1:${proxy.port}`;
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1280, height: 900 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchBrowser('chatpulse-chromium-');
+  const context = browser.context;
   // Injected by the DevTools protocol, not by the page: the page's CSP still applies to the page.
   await context.addInitScript(() => {
     const w = window as unknown as { __csp: string[] };
     w.__csp = [];
     document.addEventListener('securitypolicyviolation', (e) => w.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));
   });
-  page = context.pages()[0] ?? (await context.newPage());
+  page = browser.page;
   page.on('console', (m) => {
     if (/content security policy|refused to/i.test(m.text())) consoleProblems.push(m.text());
   });
@@ -191,7 +184,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await context?.close().catch(() => undefined);
+  await browser?.close();
   trafficStop?.abort();
   await Promise.race([trafficDone, new Promise((r) => setTimeout(r, 3000))]);
   if (app !== undefined && app.child.exitCode === null) {
@@ -200,7 +193,6 @@ afterAll(async () => {
   }
   await proxy?.down();
   rmSync(dir, { recursive: true, force: true });
-  rmSync(userDataDir, { recursive: true, force: true });
 }, 20_000);
 
 describe('live status page in headless Chromium', () => {
