@@ -1,7 +1,7 @@
 import type { Attributes } from '@opentelemetry/api';
 import { DataPointType, type MetricData, type Histogram } from '@opentelemetry/sdk-metrics';
 import { ChatpulseMetricProducer } from '../../instrumentation/metrics/producer';
-import type { Recorder } from '../../instrumentation/metrics/recorder';
+import { Recorder } from '../../instrumentation/metrics/recorder';
 
 /** Reads the recorder the way an exporter does, and finds points by metric name and attributes. */
 export class MetricsView {
@@ -54,4 +54,16 @@ export async function waitFor(fn: () => boolean | Promise<boolean>, timeoutMs = 
     await sleep(10);
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+/** A recorder whose model-call recording throws: the GenAI hooks must keep it from the app. */
+export function throwingModelRecorder(): Recorder {
+  const broken = new Recorder();
+  broken.modelFirstChunk = () => {
+    throw new Error('boom');
+  };
+  broken.modelCallEnded = () => {
+    throw new Error('boom');
+  };
+  return broken;
 }

@@ -9,7 +9,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { installFetchHook } from '../../../instrumentation/genai/fetch-hook';
 import { Recorder } from '../../../instrumentation/metrics/recorder';
-import { MetricsView } from '../../helpers/metrics';
+import { MetricsView, throwingModelRecorder } from '../../helpers/metrics';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const wire = require('../../fixtures/stacks/wire.js') as { openaiChat: (first: number, gap: number) => [number, string][] };
@@ -109,15 +109,8 @@ describe('the fetch hook', () => {
   });
 
   it('a recorder that throws never reaches the app', async () => {
-    const broken = new Recorder();
-    broken.modelFirstChunk = () => {
-      throw new Error('boom');
-    };
-    broken.modelCallEnded = () => {
-      throw new Error('boom');
-    };
     undo();
-    undo = installFetchHook(broken);
+    undo = installFetchHook(throwingModelRecorder());
     expect(await (await post('/v1/chat/completions', { 'x-stream': '1' })).text()).toBe(STREAM);
     expect(await (await post('/v1/chat/completions')).json()).toEqual(JSON.parse(JSON_BODY));
   });

@@ -11,7 +11,7 @@ import * as zlib from 'node:zlib';
 import type { AddressInfo } from 'node:net';
 import { installHttpClientHook } from '../../../instrumentation/genai/http-client-hook';
 import { Recorder } from '../../../instrumentation/metrics/recorder';
-import { MetricsView } from '../../helpers/metrics';
+import { MetricsView, throwingModelRecorder } from '../../helpers/metrics';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const wire = require('../../fixtures/stacks/wire.js') as { openaiChat: (first: number, gap: number) => [number, string][] };
@@ -110,15 +110,8 @@ describe('the HTTP client hook', () => {
   });
 
   it('a recorder that throws never reaches the client', async () => {
-    const broken = new Recorder();
-    broken.modelFirstChunk = () => {
-      throw new Error('boom');
-    };
-    broken.modelCallEnded = () => {
-      throw new Error('boom');
-    };
     undo();
-    undo = installHttpClientHook(broken);
+    undo = installHttpClientHook(throwingModelRecorder());
     expect((await post('/v1/chat/completions', { 'x-stream': 'plain' })).toString()).toBe(STREAM);
     expect((await post('/v1/chat/completions')).toString()).toBe(JSON_BODY);
   });
