@@ -90,31 +90,40 @@ function localCall(kind) {
   return () => new Promise((resolve, reject) => client.query(text, [1], (err, res) => (err ? reject(err) : resolve(res))));
 }
 
+/** `n` calls of `call`, four in flight, each awaited. */
+async function run(call, n) {
+  let left = n;
+  const worker = async () => {
+    while (left-- > 0) await call();
+  };
+  await Promise.all([worker(), worker(), worker(), worker()]);
+}
+
+/**
+ * The warm-up, then the measured calls: CPU and wall time. Under `--method window` the parent
+ * switches callgrind's counting on and off around the calls (the handshakes); a full collection
+ * first, so no major GC of the warm-up's garbage lands in the window (one would move a side by
+ * thousands of instructions per call); scavenges of the window's own allocations stay in.
+ */
+async function measureCalls(call, calls, warmup) {
+  await run(call, warmup); // JIT, connections (the same in every run, so --method diff cancels it)
+  const windowed = process.env.HOOKCOST_WINDOW === '1';
+  if (windowed) {
+    globalThis.gc?.();
+    await handshake('warm');
+  }
+  const cpu0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  await run(call, calls);
+  const cpu = process.cpuUsage(cpu0);
+  const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (windowed) await handshake('done');
+  return { cpuMicrosPerCall: (cpu.user + cpu.system) / calls, wallMs };
+}
+
 async function child(kind, calls, warmup) {
   if (kind.endsWith('-local')) {
-    const call = localCall(kind);
-    const run = async (n) => {
-      let left = n;
-      const worker = async () => {
-        while (left-- > 0) await call();
-      };
-      await Promise.all([worker(), worker(), worker(), worker()]);
-    };
-    await run(warmup);
-    const windowed = process.env.HOOKCOST_WINDOW === '1';
-    if (windowed) {
-      // A full collection first, so no major GC of the warm-up's garbage lands in the window (one
-      // would move a side by thousands of instructions per call); scavenges of the window's own
-      // allocations stay in.
-      globalThis.gc?.();
-      await handshake('warm');
-    }
-    const cpu0 = process.cpuUsage();
-    const t0 = process.hrtime.bigint();
-    await run(calls);
-    const cpu = process.cpuUsage(cpu0);
-    const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
-    if (windowed) await handshake('done');
+    const result = await measureCalls(localCall(kind), calls, warmup);
     // The hooked side must have recorded every call, or it measured nothing.
     const recorder = localRecorder;
     if (recorder !== undefined) {
@@ -123,7 +132,7 @@ async function child(kind, calls, warmup) {
       else for (const s of recorder.dbDuration.all()) recorded += s.value.count;
       if (recorded !== warmup + calls) throw new Error(`${kind}: recorded ${recorded} of ${warmup + calls} calls`);
     }
-    process.stdout.write(JSON.stringify({ cpuMicrosPerCall: (cpu.user + cpu.system) / calls, wallMs }) + '\n');
+    process.stdout.write(JSON.stringify(result) + '\n');
     process.exit(0);
   }
   const Redis = require('ioredis');
@@ -139,31 +148,12 @@ async function child(kind, calls, warmup) {
       : kind === 'pg-select'
         ? () => pool.query(`SELECT id, v FROM ${table} WHERE id = $1`, [1])
         : () => pool.query(`INSERT INTO ${table} (v) VALUES ($1)`, ['x']);
-  const run = async (n) => {
-    let left = n;
-    const worker = async () => {
-      while (left-- > 0) await call();
-    };
-    await Promise.all([worker(), worker(), worker(), worker()]);
-  };
-  await run(warmup); // warm-up: JIT, connections (the same in every run, so --method diff cancels it)
-  // Under `--method window`, the parent switches callgrind's counting on and off around the calls.
-  const windowed = process.env.HOOKCOST_WINDOW === '1';
-  if (windowed) {
-    globalThis.gc?.(); // as in the -local kinds above
-    await handshake('warm');
-  }
-  const cpu0 = process.cpuUsage();
-  const t0 = process.hrtime.bigint();
-  await run(calls);
-  const cpu = process.cpuUsage(cpu0);
-  const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
-  if (windowed) await handshake('done');
+  const result = await measureCalls(call, calls, warmup);
   await pool.query(`DROP TABLE ${table}`);
   await redis.del('kb:k');
   redis.disconnect();
   await pool.end();
-  process.stdout.write(JSON.stringify({ cpuMicrosPerCall: (cpu.user + cpu.system) / calls, wallMs }) + '\n');
+  process.stdout.write(JSON.stringify(result) + '\n');
   process.exit(0);
 }
 
