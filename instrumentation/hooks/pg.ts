@@ -33,8 +33,40 @@ export function errorTypeOf(err: unknown): string {
   return '_OTHER';
 }
 
-/** Most distinct query texts whose operation is remembered (apps use a handful; bounded anyway). */
-const MAX_CACHED_TEXTS = 512;
+/**
+ * A query's leading keyword as a number (5 bits a letter, case folded), read from its first
+ * characters: 0 when that word is longer than any operation, -1 when the text starts otherwise (a
+ * comment, a parenthesis, a non-ASCII space), which operationOf()'s expression decides. No string is
+ * made or hashed: apps build SQL per call (table names, query builders), and looking a fresh text up
+ * in a map hashed all of it, ~2,600 instructions a query for 90 characters (bench/instructions.js
+ * --endpoint chat), more for longer ones.
+ */
+export function keywordCode(text: string): number {
+  const n = text.length;
+  let i = 0;
+  let c = 0;
+  while (i < n && ((c = text.charCodeAt(i)) === 32 || (c >= 9 && c <= 13))) i++;
+  let code = 0;
+  let len = 0;
+  for (; i < n; i++) {
+    // Letters only: `c | 32` folds A-Z onto a-z and moves no other character into a-z.
+    const l = text.charCodeAt(i) | 32;
+    if (l < 97 || l > 122) break;
+    if (++len > MAX_KEYWORD) return 0;
+    code = code * 32 + (l & 31);
+  }
+  return len === 0 ? -1 : code;
+}
+
+/** The longest operation keyword ('DEALLOCATE'); 10 letters of 5 bits stay an exact double. */
+const MAX_KEYWORD = 10;
+/** Operation name by keywordCode(). */
+const OPERATION_BY_CODE: ReadonlyMap<number, string> = new Map([...OPERATIONS].map((name) => [keywordCode(name), name]));
+
+/** operationOf() from a keywordCode() of 0 or more. */
+export function operationOfCode(code: number): string {
+  return OPERATION_BY_CODE.get(code) ?? 'other';
+}
 
 /** A query text's operation and that operation's success series (resolved on first success). */
 interface Operation {
@@ -44,11 +76,12 @@ interface Operation {
 
 /** Records `db.client.operation.duration` for every query through `pg.Client` (pools included). */
 export function pgTarget(recorder: Recorder): ModuleTarget {
-  // Per query text, its operation with the success series: a query pays one map lookup, not a
-  // regex and a key string (bench/hook-cost.js). Operations are shared by the texts that have them.
-  const byText = new Map<string, Operation>();
+  // Each operation with its success series, resolved once: a query pays a short scan of its first
+  // characters and one lookup by number, whatever its text (keywordCode).
   const byName = new Map<string, Operation>();
+  const byCode = new Map<number, Operation>();
   const OTHER: Operation = operation('other');
+  for (const [code, name] of OPERATION_BY_CODE) byCode.set(code, operation(name));
 
   function operation(name: string): Operation {
     let o = byName.get(name);
@@ -59,13 +92,10 @@ export function pgTarget(recorder: Recorder): ModuleTarget {
   function operationFor(config: unknown): Operation {
     const text = typeof config === 'string' ? config : (config as { text?: unknown } | null | undefined)?.text;
     if (typeof text !== 'string') return OTHER;
-    let op = byText.get(text);
-    if (op === undefined) {
-      op = operation(operationOf(text));
-      if (byText.size >= MAX_CACHED_TEXTS) byText.clear();
-      byText.set(text, op);
-    }
-    return op;
+    const code = keywordCode(text);
+    // A text that starts with a comment or a parenthesis: the full expression.
+    if (code < 0) return operation(operationOf(text));
+    return byCode.get(code) ?? OTHER;
   }
 
   function done(op: Operation, startedAt: number, err: unknown): void {

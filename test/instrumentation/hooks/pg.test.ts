@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../../instrumentation/config/env';
-import { errorTypeOf, operationOf } from '../../../instrumentation/hooks/pg';
+import { errorTypeOf, keywordCode, operationOf, operationOfCode } from '../../../instrumentation/hooks/pg';
 import { startRuntime, type Runtime } from '../../../instrumentation/runtime';
 import { MetricsView } from '../../helpers/metrics';
 
@@ -89,6 +89,34 @@ describe('operation and error type extraction', () => {
     expect(operationOf('(SELECT 1) UNION (SELECT 2)')).toBe('SELECT');
     expect(operationOf('frobnicate everything')).toBe('other');
     expect(operationOf(undefined)).toBe('other');
+  });
+
+  it('reads the keyword from the first characters exactly as the expression does, or leaves the text to it', () => {
+    // Every text the scan decides (code >= 0) must get the expression's answer; the rest go to it.
+    const words = ['select', 'SELECT', 'Insert', 'deallocate', 'DEALLOCATEX', 'refresh', 'do', 'd', 'with', 'frobnicate', 'x'.repeat(40), 'SELECTs', 'upDATE'];
+    const lead = ['', ' ', '  \t', '\n', '\r\n ', '\v\f', '\u00a0', '\u3000 ', '-- c\n', '/* c */', '(', ' ( ', '\ufeff'];
+    const tail = ['', ' 1', '_x FROM t', '1', '(', ';', '\n', '\u00e9', '$1', '-- x'];
+    let decided = 0;
+    for (const l of lead) {
+      for (const w of words) {
+        for (const t of tail) {
+          const text = l + w + t;
+          const code = keywordCode(text);
+          if (code >= 0) {
+            decided++;
+            expect(operationOfCode(code), JSON.stringify(text)).toBe(operationOf(text));
+          } else expect(/^[ \t\n\v\f\r]*[A-Za-z]/.test(text), JSON.stringify(text)).toBe(false);
+        }
+      }
+    }
+    expect(decided).toBeGreaterThan(500);
+    expect(keywordCode('')).toBe(-1);
+    expect(keywordCode('   ')).toBe(-1);
+    expect(operationOfCode(keywordCode('select 1'))).toBe('SELECT');
+    expect(operationOfCode(keywordCode('selectx 1'))).toBe('other');
+    // A built string (a fresh concatenation each call, as apps make them) reads the same.
+    const table = 'messages';
+    expect(operationOfCode(keywordCode(`INSERT INTO ${table} (a) VALUES ($1)`))).toBe('INSERT');
   });
 
   it('uses SQLSTATE, then socket codes, then the error class', () => {
