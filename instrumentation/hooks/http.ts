@@ -145,67 +145,78 @@ export function installHttpHook(recorder: Recorder, config: InstrumentationConfi
   const rules = new StreamRules(config.sse);
   const breakdown = config.firstTokenBreakdown;
 
-  function observe(st: RequestState, chunk: unknown, encoding: unknown): void {
-    const stream = st.stream;
-    if (stream !== undefined && stream.isEnded) return;
-    if (chunk === undefined || chunk === null || typeof chunk === 'function') return;
-    if (typeof chunk !== 'string' && !(chunk instanceof Uint8Array)) return;
-    let data: string | Uint8Array =
-      typeof chunk === 'string' && typeof encoding === 'string' && encoding !== 'utf8' && encoding !== 'utf-8' ? Buffer.from(chunk, encoding as BufferEncoding) : chunk;
-    const decoder = st.decoder;
-    if (decoder !== undefined) {
-      // The time of what the plain bytes carry is the time these compressed bytes are written.
-      const plain = decoder.decode(typeof data === 'string' ? Buffer.from(data) : data);
-      if (plain === undefined) {
-        st.decoder = undefined;
-        st.kind = KIND_OPAQUE;
-        return;
-      }
-      if (plain.length === 0) return;
-      data = plain;
-    }
-    switch (st.kind) {
-      case KIND_SSE:
-      case KIND_NDJSON:
-      case KIND_DATA_STREAM: {
-        const parser = st.parser!;
-        const signals = parser.feed(data);
-        if (signals === 0) return;
-        // The clock is read only when a signal arrived, not on every write.
-        const now = clock();
-        if (signals & SIGNAL_TOKEN) {
-          stream!.content(now, parser.content);
-          parser.content = 0;
-        }
-        if (signals & SIGNAL_AUDIO) stream!.firstAudio(now);
-        if (signals & SIGNAL_ERROR && !stream!.errorCounted) stream!.error(parser.facts.errorType ?? classifyErrorPayload(parser.errorData));
-        return;
-      }
-      case KIND_AUDIO: {
-        if (stream!.hasAudio) return;
-        const len = typeof data === 'string' ? data.length : data.byteLength;
-        if (len > 0) stream!.firstAudio(clock());
-        return;
-      }
-      case KIND_TEXT: {
-        const len = typeof data === 'string' ? data.length : data.byteLength;
-        if (len === 0) return;
-        const now = clock();
-        if (stream === undefined) {
-          // One write is a plain response; the second makes it a stream whose first token was the first.
-          if (st.textFirstAt < 0) {
-            st.textFirstAt = now;
-            return;
-          }
-          const promoted = new TrackedStream(recorder, st.route!, st.startedAt, st.link);
-          st.stream = promoted;
-          promoted.content(st.textFirstAt, 1);
-          promoted.content(now, 1);
+  /**
+   * What a write or end passes to the client, read once it has left. The whole path lives here, in
+   * a function too large for V8 to inline into the app's code: the wrappers that call it stay a few
+   * bytes inside the app's functions, whose inlining budget (~920 bytes of bytecode) is theirs.
+   */
+  function observe(res: ServerResponse, chunk: unknown, encoding: unknown): void {
+    const st = states.get(res);
+    if (st === undefined || st.kind === KIND_NONE || st.kind === KIND_OPAQUE) return;
+    try {
+      const stream = st.stream;
+      if (stream !== undefined && stream.isEnded) return;
+      if (chunk === undefined || chunk === null || typeof chunk === 'function') return;
+      if (typeof chunk !== 'string' && !(chunk instanceof Uint8Array)) return;
+      let data: string | Uint8Array =
+        typeof chunk === 'string' && typeof encoding === 'string' && encoding !== 'utf8' && encoding !== 'utf-8' ? Buffer.from(chunk, encoding as BufferEncoding) : chunk;
+      const decoder = st.decoder;
+      if (decoder !== undefined) {
+        // The time of what the plain bytes carry is the time these compressed bytes are written.
+        const plain = decoder.decode(typeof data === 'string' ? Buffer.from(data) : data);
+        if (plain === undefined) {
+          st.decoder = undefined;
+          st.kind = KIND_OPAQUE;
           return;
         }
-        stream.content(now, 1);
-        return;
+        if (plain.length === 0) return;
+        data = plain;
       }
+      switch (st.kind) {
+        case KIND_SSE:
+        case KIND_NDJSON:
+        case KIND_DATA_STREAM: {
+          const parser = st.parser!;
+          const signals = parser.feed(data);
+          if (signals === 0) return;
+          // The clock is read only when a signal arrived, not on every write.
+          const now = clock();
+          if (signals & SIGNAL_TOKEN) {
+            stream!.content(now, parser.content);
+            parser.content = 0;
+          }
+          if (signals & SIGNAL_AUDIO) stream!.firstAudio(now);
+          if (signals & SIGNAL_ERROR && !stream!.errorCounted) stream!.error(parser.facts.errorType ?? classifyErrorPayload(parser.errorData));
+          return;
+        }
+        case KIND_AUDIO: {
+          if (stream!.hasAudio) return;
+          const len = typeof data === 'string' ? data.length : data.byteLength;
+          if (len > 0) stream!.firstAudio(clock());
+          return;
+        }
+        case KIND_TEXT: {
+          const len = typeof data === 'string' ? data.length : data.byteLength;
+          if (len === 0) return;
+          const now = clock();
+          if (stream === undefined) {
+            // One write is a plain response; the second makes it a stream whose first token was the first.
+            if (st.textFirstAt < 0) {
+              st.textFirstAt = now;
+              return;
+            }
+            const promoted = new TrackedStream(recorder, st.route!, st.startedAt, st.link);
+            st.stream = promoted;
+            promoted.content(st.textFirstAt, 1);
+            promoted.content(now, 1);
+            return;
+          }
+          stream.content(now, 1);
+          return;
+        }
+      }
+    } catch (err) {
+      reportSuppressed(err);
     }
   }
 
@@ -256,26 +267,16 @@ export function installHttpHook(recorder: Recorder, config: InstrumentationConfi
     return ret;
   }
 
-  // write and end are the hottest paths: a plain try/catch, no rest-args wrapper per chunk.
-  function observeChunk(res: ServerResponse, chunk: unknown, encoding: unknown): void {
-    const st = states.get(res);
-    if (st === undefined || st.kind === KIND_NONE || st.kind === KIND_OPAQUE) return;
-    try {
-      observe(st, chunk, encoding);
-    } catch (err) {
-      reportSuppressed(err);
-    }
-  }
-
+  // write and end are the hottest paths: no rest-args wrapper, the reading out of line (observe).
   function write(this: ServerResponse, chunk: unknown, encoding: unknown) {
     const ret = origWrite.apply(this, arguments as unknown as Parameters<typeof origWrite>);
-    observeChunk(this, chunk, encoding);
+    observe(this, chunk, encoding);
     return ret;
   }
 
   function end(this: ServerResponse, chunk: unknown, encoding: unknown) {
     const ret = origEnd.apply(this, arguments as unknown as Parameters<typeof origEnd>);
-    observeChunk(this, chunk, encoding);
+    observe(this, chunk, encoding);
     return ret;
   }
 
