@@ -33,6 +33,7 @@ const { execFileSync, spawn, spawnSync } = require('node:child_process');
 const os = require('node:os');
 const { attribute, CATEGORIES, categoryOf, byCategory } = require('./lib/callgrind');
 const { provenance } = require('./lib/provenance');
+const { median } = require('./lib/stats');
 const fs = require('node:fs');
 const path = require('node:path');
 
@@ -208,10 +209,6 @@ function measure(kind, hooked, calls) {
   return JSON.parse(r.stdout.trim().split('\n').pop()).cpuMicrosPerCall;
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 /** Total instructions of one child run under callgrind. */
 function instructions(kind, hooked, calls) {

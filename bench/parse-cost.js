@@ -25,6 +25,7 @@ const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { median } = require('./lib/stats');
 
 const TOKENS = ['Hello', ',', ' how', ' can', ' I', ' help', ' you', ' today', '?', ' 😊'];
 const B64 = Buffer.alloc(1000, 7).toString('base64');
@@ -114,10 +115,6 @@ function timed(dists, format, streams, rounds) {
     if (res.status !== 0) throw new Error(`child: ${res.stderr.slice(-1500)}`);
     res.stdout.trim().split(' ').forEach((x, i) => per[i].push(Number(x)));
   }
-  const median = (xs) => {
-    const s = [...xs].sort((a, b) => a - b);
-    return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-  };
   dists.forEach((d, i) => console.log(`${format}: ${median(per[i]).toFixed(3)} µs per stream (median of ${rounds}; ${Math.min(...per[i]).toFixed(3)} – ${Math.max(...per[i]).toFixed(3)}) ${d}`));
   if (dists.length === 2) {
     const diffs = per[0].map((x, r) => x - per[1][r]);

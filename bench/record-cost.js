@@ -23,6 +23,7 @@
  */
 const fs = require('node:fs');
 const path = require('node:path');
+const { median } = require('./lib/stats');
 
 const DIST = path.resolve(__dirname, '..', 'dist', 'instrumentation');
 for (const f of ['metrics/recorder.js', 'streams/sse-parser.js', 'streams/tracked-stream.js']) {
@@ -353,11 +354,6 @@ function shuffle(a) {
   }
   return b;
 }
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 async function main() {
   // Warm-up: every case runs until the JIT has settled, then batch sizes are fixed.

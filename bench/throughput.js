@@ -35,6 +35,7 @@ const http = require('node:http');
 const net = require('node:net');
 const path = require('node:path');
 const { pinProcess, installCleanup, startServer, forkTracked, procCpuSeconds, machineBusySeconds, cpuByCommand } = require('./lib/procs');
+const { median } = require('./lib/stats');
 
 const ROOT = path.resolve(__dirname, '..');
 // The endpoint under test (--endpoint): the stream alone, or a whole chat request (Redis, Postgres
@@ -744,12 +745,6 @@ function shuffle(arr, random) {
   return a;
 }
 
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  if (s.length === 0) return NaN;
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 function summarize(rounds, variants) {
   const base = 'uninstrumented';
