@@ -42,15 +42,17 @@ export function errorTypeOf(err: unknown): string {
  * --endpoint chat), more for longer ones.
  */
 export function keywordCode(text: string): number {
+  // charCodeAt through the prototype's function: an app's SQL strings come in several V8
+  // representations, and `text.charCodeAt` compiled to a generic property lookup per character.
   const n = text.length;
   let i = 0;
   let c = 0;
-  while (i < n && ((c = text.charCodeAt(i)) === 32 || (c >= 9 && c <= 13))) i++;
+  while (i < n && ((c = charCodeAt.call(text, i)) === 32 || (c >= 9 && c <= 13))) i++;
   let code = 0;
   let len = 0;
   for (; i < n; i++) {
     // Letters only: `c | 32` folds A-Z onto a-z and moves no other character into a-z.
-    const l = text.charCodeAt(i) | 32;
+    const l = charCodeAt.call(text, i) | 32;
     if (l < 97 || l > 122) break;
     if (++len > MAX_KEYWORD) return 0;
     code = code * 32 + (l & 31);
@@ -58,6 +60,7 @@ export function keywordCode(text: string): number {
   return len === 0 ? -1 : code;
 }
 
+const { charCodeAt } = String.prototype;
 /** The longest operation keyword ('DEALLOCATE'); 10 letters of 5 bits stay an exact double. */
 const MAX_KEYWORD = 10;
 /** Operation name by keywordCode(). */
