@@ -12,12 +12,15 @@
  * Method: each server runs under `valgrind --tool=callgrind --instr-atstart=no`; a count-based
  * driver sends --warmup requests (not counted, so the JIT reaches steady state), counting is
  * switched on with `callgrind_control -i on`, --requests more are sent, counting is switched off.
- * JIT-compiled functions are named from the process's `--perf-basic-prof` map. Variants run two at a
- * time (the counts do not depend on it).
+ * JIT-compiled functions are named from the process's `--perf-basic-prof` map. Variants run --jobs at
+ * a time (default 2). The counts do not depend on the machine's speed, but V8's tiering does: a server
+ * measured alone gets its background compiles done sooner than one sharing the CPUs, and reached the
+ * counted window with more optimized code (the chat endpoint read ~30,000 instructions a request lower
+ * alone than in a pair). Compare variants measured alike: all in pairs, or --jobs 1.
  *
  *   npm run build && node bench/instructions.js [--warmup 10000] [--requests 5000] [--variants uninstrumented,chatpulse]
  *                                               [--ref NAME=DIST] [--top 25] [--json out.json]
- *                                               [--endpoint stream|chat] [--keep DIR]
+ *                                               [--endpoint stream|chat] [--keep DIR] [--jobs 1|2]
  * --keep DIR keeps each variant's callgrind file and JIT map (DIR/VARIANT.cg, DIR/VARIANT.map).
  * --endpoint chat needs Redis and Postgres (see bench/chat-server.js); the Postgres and Redis work is
  * outside the counted process, so the figure is the server's own instructions per request.
@@ -25,11 +28,11 @@
  */
 const { spawn, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
-const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
 
 const { attribute, CATEGORIES, byCategory } = require('./lib/callgrind');
+const { drive } = require('./lib/drive');
 
 const ROOT = path.join(__dirname, '..');
 const SERVERS = { stream: path.join(__dirname, 'sse-server.js'), chat: path.join(__dirname, 'chat-server.js') };
@@ -37,7 +40,7 @@ const SERVERS = { stream: path.join(__dirname, 'sse-server.js'), chat: path.join
 const ABLATIONS = { 'chatpulse-no-http': 'CHATPULSE_INSTRUMENT_HTTP', 'chatpulse-no-ioredis': 'CHATPULSE_INSTRUMENT_IOREDIS', 'chatpulse-no-pg': 'CHATPULSE_INSTRUMENT_PG' };
 
 function parseArgs(argv) {
-  const o = { warmup: 10000, requests: 5000, variants: ['uninstrumented', 'chatpulse'], refs: {}, top: 25, json: undefined, endpoint: 'stream', keep: undefined };
+  const o = { warmup: 10000, requests: 5000, variants: ['uninstrumented', 'chatpulse'], refs: {}, top: 25, json: undefined, endpoint: 'stream', keep: undefined, jobs: 2 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const v = argv[++i];
@@ -48,6 +51,10 @@ function parseArgs(argv) {
     else if (a === '--top') o.top = Number(v);
     else if (a === '--json') o.json = v;
     else if (a === '--keep') o.keep = path.resolve(v);
+    else if (a === '--jobs') {
+      o.jobs = Number(v);
+      if (o.jobs !== 1 && o.jobs !== 2) throw new Error('--jobs must be 1 or 2');
+    }
     else if (a === '--endpoint') {
       if (!(v in SERVERS)) throw new Error('--endpoint must be stream or chat');
       o.endpoint = v;
@@ -69,31 +76,6 @@ function nodeArgsOf(variant, opts) {
   const dist = opts.refs[variant];
   if (dist === undefined) throw new Error(`unknown variant ${variant} (known: uninstrumented, chatpulse, or --ref NAME=DIST)`);
   return ['--require', path.join(dist, 'instrumentation', 'register.js')];
-}
-
-/** Sends n GET requests over `conns` keep-alive connections, one in flight per connection. */
-function drive(port, n, conns) {
-  return new Promise((resolve, reject) => {
-    const agent = new http.Agent({ keepAlive: true, maxSockets: conns });
-    let sent = 0;
-    let done = 0;
-    const one = () => {
-      if (sent >= n) return;
-      sent++;
-      http
-        .get({ host: '127.0.0.1', port, path: '/api/chat/stream', agent }, (res) => {
-          res.resume();
-          res.on('end', () => {
-            if (++done === n) {
-              agent.destroy();
-              resolve();
-            } else one();
-          });
-        })
-        .on('error', reject);
-    };
-    for (let i = 0; i < conns; i++) one();
-  });
 }
 
 async function measure(variant, opts, dir) {
@@ -140,8 +122,8 @@ async function main() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chatpulse-instr-'));
   console.log(`callgrind, ${opts.endpoint} endpoint: ${opts.warmup} warm-up requests, then ${opts.requests} counted, per variant (${opts.variants.join(', ')})`);
   const results = new Map();
-  for (let i = 0; i < opts.variants.length; i += 2) {
-    const pair = opts.variants.slice(i, i + 2);
+  for (let i = 0; i < opts.variants.length; i += opts.jobs) {
+    const pair = opts.variants.slice(i, i + opts.jobs);
     const funcs = await Promise.all(pair.map((v) => measure(v, opts, dir)));
     pair.forEach((v, j) => results.set(v, funcs[j]));
   }

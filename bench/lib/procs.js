@@ -130,19 +130,25 @@ function machineBusySeconds() {
   return (f[0] + f[1] + f[2] + f[5] + f[6] + (f[7] || 0)) / ticksPerSecond();
 }
 
-/** utime + stime of a process (all its threads), in seconds, from /proc/<pid>/stat. */
-function procCpuSeconds(pid) {
+/** utime and stime of a process (all its threads), in seconds, from /proc/<pid>/stat; NaN once it is gone. */
+function procCpuTimes(pid) {
   ticksPerSecond();
   let stat;
   try {
     stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   } catch {
-    return NaN; // the process is gone
+    return { user: NaN, system: NaN }; // the process is gone
   }
   // Field 2 (comm) may contain spaces; everything after the last ')' is space-separated.
   const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // rest[0] is field 3 (state); utime and stime are fields 14 and 15.
-  return (Number(rest[11]) + Number(rest[12])) / clkTck;
+  return { user: Number(rest[11]) / clkTck, system: Number(rest[12]) / clkTck };
+}
+
+/** utime + stime of a process (all its threads), in seconds. */
+function procCpuSeconds(pid) {
+  const t = procCpuTimes(pid);
+  return t.user + t.system;
 }
 
 /** Pins a running process, all its threads, to CPUS (taskset list syntax); children inherit it. */
@@ -176,4 +182,4 @@ function cpuByCommand(names) {
   return out;
 }
 
-module.exports = { pinProcess, installCleanup, startServer, forkTracked, procCpuSeconds, machineBusySeconds, cpuByCommand, killAll };
+module.exports = { pinProcess, installCleanup, startServer, forkTracked, procCpuSeconds, procCpuTimes, machineBusySeconds, cpuByCommand, killAll };
