@@ -9,9 +9,10 @@
  * and run at the request's average speed per instruction. This tool measures the user share (under
  * the same closed-loop load as bench/throughput.js, server pinned) and, with --syscalls, checks the
  * first condition: strace counts every system call the server makes over a fixed number of
- * requests, exactly, whatever else the machine does.
+ * requests, exactly, whatever else the machine does. Page faults and context switches per request,
+ * kernel time that is not a system call, are reported beside the CPU times.
  *
- *   npm run build && node bench/cpu-split.js [--endpoint chat|stream] [--variants uninstrumented,chatpulse]
+ *   npm run build && node bench/cpu-split.js [--endpoint chat|stream] [--variants uninstrumented,uninstrumented-aa,chatpulse]
  *                                            [--rounds 3] [--duration 8] [--syscalls 1] [--json out.json]
  *
  * --endpoint chat (default) needs Redis and Postgres, as bench/chat-server.js. Rounds rotate the
@@ -22,7 +23,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 
-const { installCleanup, startServer, forkTracked, pinProcess, procCpuTimes } = require('./lib/procs');
+const { installCleanup, startServer, forkTracked, pinProcess, procActivity, procCpuTimes } = require('./lib/procs');
 const { provenance } = require('./lib/provenance');
 const { median } = require('./lib/stats');
 const { drive } = require('./lib/drive');
@@ -47,12 +48,14 @@ function parseArgs(argv) {
     else if (a === '--json') o.json = v;
     else throw new Error(`unknown option ${a}`);
   }
-  for (const v of o.variants) if (v !== 'uninstrumented' && v !== 'chatpulse') throw new Error(`--variants: unknown variant ${v} (uninstrumented, chatpulse)`);
+  for (const v of o.variants) if (!VARIANTS.includes(v)) throw new Error(`--variants: unknown variant ${v} (${VARIANTS.join(', ')})`);
   if (!(o.rounds >= 1) || !Number.isInteger(o.rounds)) throw new Error('--rounds must be a positive integer');
   if (!(o.duration >= 2)) throw new Error('--duration must be at least 2 (seconds)');
   return o;
 }
 
+// uninstrumented-aa: a second uninstrumented server, the A/A control for the rounds' noise.
+const VARIANTS = ['uninstrumented', 'uninstrumented-aa', 'chatpulse'];
 const nodeArgsOf = (variant) => (variant === 'chatpulse' ? ['--require', path.join(ROOT, 'dist', 'instrumentation', 'register.js')] : []);
 const ENV = { PORT: '0', OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1', OTEL_EXPORTER_PROMETHEUS_PORT: '0' };
 
@@ -66,8 +69,8 @@ async function loadOnce(variant, opts, cpus) {
     let start;
     const result = await new Promise((resolve, reject) => {
       gen.on('message', (m) => {
-        if (m.type === 'measure-start') start = procCpuTimes(server.child.pid);
-        else if (m.type === 'result') resolve({ m, end: procCpuTimes(server.child.pid) });
+        if (m.type === 'measure-start') start = { ...procCpuTimes(server.child.pid), ...procActivity(server.child.pid) };
+        else if (m.type === 'result') resolve({ m, end: { ...procCpuTimes(server.child.pid), ...procActivity(server.child.pid) } });
       });
       gen.once('exit', (code) => reject(new Error(`load generator exited (${code}) without a result`)));
     });
@@ -75,7 +78,16 @@ async function loadOnce(variant, opts, cpus) {
     if (t.errors > 0 || t.non2xx > 0) throw new Error(`${variant}: ${t.errors} errors, ${t.non2xx} non-2xx responses`);
     const user = ((result.end.user - start.user) / t.requests) * 1e6;
     const system = ((result.end.system - start.system) / t.requests) * 1e6;
-    return { requests: t.requests, userMicros: user, systemMicros: system, userShare: user / (user + system) };
+    const per = (k) => (result.end[k] - start[k]) / t.requests;
+    return {
+      requests: t.requests,
+      userMicros: user,
+      systemMicros: system,
+      userShare: user / (user + system),
+      minorFaults: per('minorFaults'),
+      voluntarySwitches: per('voluntarySwitches'),
+      involuntarySwitches: per('involuntarySwitches'),
+    };
   } finally {
     await server.stop();
   }
@@ -134,20 +146,21 @@ async function main() {
     const round = {};
     for (const v of order) round[v] = await loadOnce(v, opts, cpus);
     rounds.push(round);
-    process.stderr.write(`round ${r + 1}: ${order.map((v) => `${v} user ${round[v].userMicros.toFixed(0)} µs, system ${round[v].systemMicros.toFixed(0)} µs a request`).join('; ')}\n`);
+    process.stderr.write(`round ${r + 1}: ${order.map((v) => `${v} user ${round[v].userMicros.toFixed(0)} µs, system ${round[v].systemMicros.toFixed(0)} µs, ${round[v].minorFaults.toFixed(2)} page faults a request`).join('; ')}\n`);
   }
   const summary = {};
   for (const v of opts.variants) {
     const rs = rounds.map((r) => r[v]);
-    summary[v] = { userMicros: median(rs.map((x) => x.userMicros)), systemMicros: median(rs.map((x) => x.systemMicros)), userShare: median(rs.map((x) => x.userShare)) };
+    summary[v] = {};
+    for (const k of ['userMicros', 'systemMicros', 'userShare', 'minorFaults', 'voluntarySwitches', 'involuntarySwitches']) summary[v][k] = median(rs.map((x) => x[k]));
   }
   const syscalls = {};
   if (opts.syscalls) for (const v of opts.variants) syscalls[v] = await syscallsOnce(v, opts);
 
-  const lines = [`CPU per request, ${opts.endpoint} endpoint, ${opts.rounds} rounds of ${opts.duration} s (medians), server pinned to CPU ${cpus?.server ?? 'any'}:`, '', '| variant | user µs | system µs | user share |', '| --- | ---: | ---: | ---: |'];
+  const lines = [`CPU per request, ${opts.endpoint} endpoint, ${opts.rounds} rounds of ${opts.duration} s (medians), server pinned to CPU ${cpus?.server ?? 'any'}:`, '', '| variant | user µs | system µs | user share | page faults | context switches (voluntary, involuntary) |', '| --- | ---: | ---: | ---: | ---: | ---: |'];
   for (const v of opts.variants) {
     const s = summary[v];
-    lines.push(`| ${v} | ${s.userMicros.toFixed(0)} | ${s.systemMicros.toFixed(0)} | ${s.userShare.toFixed(3)} |`);
+    lines.push(`| ${v} | ${s.userMicros.toFixed(0)} | ${s.systemMicros.toFixed(0)} | ${s.userShare.toFixed(3)} | ${s.minorFaults.toFixed(2)} | ${s.voluntarySwitches.toFixed(2)}, ${s.involuntarySwitches.toFixed(2)} |`);
   }
   if (opts.syscalls) {
     const names = [...new Set(opts.variants.flatMap((v) => Object.keys(syscalls[v])))].sort();

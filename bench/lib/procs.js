@@ -145,6 +145,29 @@ function procCpuTimes(pid) {
   return { user: Number(rest[11]) / clkTck, system: Number(rest[12]) / clkTck };
 }
 
+/**
+ * Page faults of a process (all its threads, from /proc/<pid>/stat) and its threads' context
+ * switches (summed over the status file of each task in /proc/<pid>/task): kernel work that is not a system call.
+ */
+function procActivity(pid) {
+  const out = { minorFaults: NaN, majorFaults: NaN, voluntarySwitches: 0, involuntarySwitches: 0 };
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Fields 10 (minflt) and 12 (majflt).
+    out.minorFaults = Number(rest[7]);
+    out.majorFaults = Number(rest[9]);
+    for (const tid of require('node:fs').readdirSync(`/proc/${pid}/task`)) {
+      const status = readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8');
+      out.voluntarySwitches += Number(/^voluntary_ctxt_switches:\s*(\d+)/m.exec(status)?.[1] ?? 0);
+      out.involuntarySwitches += Number(/^nonvoluntary_ctxt_switches:\s*(\d+)/m.exec(status)?.[1] ?? 0);
+    }
+  } catch {
+    // the process (or one of its threads) is gone
+  }
+  return out;
+}
+
 /** utime + stime of a process (all its threads), in seconds. */
 function procCpuSeconds(pid) {
   const t = procCpuTimes(pid);
@@ -182,4 +205,4 @@ function cpuByCommand(names) {
   return out;
 }
 
-module.exports = { pinProcess, installCleanup, startServer, forkTracked, procCpuSeconds, procCpuTimes, machineBusySeconds, cpuByCommand, killAll };
+module.exports = { pinProcess, installCleanup, startServer, forkTracked, procCpuSeconds, procCpuTimes, procActivity, machineBusySeconds, cpuByCommand, killAll };
