@@ -13,7 +13,7 @@
  * kernel time that is not a system call, are reported beside the CPU times.
  *
  *   npm run build && node bench/cpu-split.js [--endpoint chat|stream] [--variants uninstrumented,uninstrumented-aa,chatpulse]
- *                                            [--rounds 3] [--duration 8] [--syscalls 1] [--json out.json]
+ *                                            [--rounds 3] [--duration 8] [--connections 16] [--syscalls 1] [--json out.json]
  *
  * --endpoint chat (default) needs Redis and Postgres, as bench/chat-server.js. Rounds rotate the
  * variants' order; each variant runs in a fresh server per round. Needs strace for --syscalls.
@@ -33,7 +33,7 @@ const SERVERS = { stream: path.join(__dirname, 'sse-server.js'), chat: path.join
 const PATH = '/api/chat/stream';
 
 function parseArgs(argv) {
-  const o = { endpoint: 'chat', variants: ['uninstrumented', 'chatpulse'], rounds: 3, duration: 8, syscalls: false, json: undefined };
+  const o = { endpoint: 'chat', variants: ['uninstrumented', 'chatpulse'], rounds: 3, duration: 8, connections: 16, syscalls: false, json: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const v = argv[++i];
@@ -44,6 +44,7 @@ function parseArgs(argv) {
     } else if (a === '--variants') o.variants = v.split(',').filter(Boolean);
     else if (a === '--rounds') o.rounds = Number(v);
     else if (a === '--duration') o.duration = Number(v);
+    else if (a === '--connections') o.connections = Number(v);
     else if (a === '--syscalls') o.syscalls = v !== '0';
     else if (a === '--json') o.json = v;
     else throw new Error(`unknown option ${a}`);
@@ -51,6 +52,7 @@ function parseArgs(argv) {
   for (const v of o.variants) if (!VARIANTS.includes(v)) throw new Error(`--variants: unknown variant ${v} (${VARIANTS.join(', ')})`);
   if (!(o.rounds >= 1) || !Number.isInteger(o.rounds)) throw new Error('--rounds must be a positive integer');
   if (!(o.duration >= 2)) throw new Error('--duration must be at least 2 (seconds)');
+  if (!Number.isInteger(o.connections) || o.connections < 1) throw new Error('--connections must be a positive integer');
   return o;
 }
 
@@ -64,7 +66,7 @@ async function loadOnce(variant, opts, cpus) {
   const server = startServer({ nodeArgs: nodeArgsOf(variant), script: SERVERS[opts.endpoint], env: { ...process.env, ...ENV }, cwd: ROOT, cpus: cpus?.server });
   try {
     const port = await server.ready;
-    const gen = forkTracked(path.join(__dirname, 'loadgen.js'), ['--ports', String(port), '--path', PATH, '--connections', '16', '--warmup', '3', '--duration', String(opts.duration)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const gen = forkTracked(path.join(__dirname, 'loadgen.js'), ['--ports', String(port), '--path', PATH, '--connections', String(opts.connections), '--warmup', '3', '--duration', String(opts.duration)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
     if (cpus !== undefined) pinProcess(gen.pid, cpus.load);
     let start;
     const result = await new Promise((resolve, reject) => {
@@ -157,7 +159,7 @@ async function main() {
   const syscalls = {};
   if (opts.syscalls) for (const v of opts.variants) syscalls[v] = await syscallsOnce(v, opts);
 
-  const lines = [`CPU per request, ${opts.endpoint} endpoint, ${opts.rounds} rounds of ${opts.duration} s (medians), server pinned to CPU ${cpus?.server ?? 'any'}:`, '', '| variant | user µs | system µs | user share | page faults | context switches (voluntary, involuntary) |', '| --- | ---: | ---: | ---: | ---: | ---: |'];
+  const lines = [`CPU per request, ${opts.endpoint} endpoint, ${opts.connections} connections, ${opts.rounds} rounds of ${opts.duration} s (medians), server pinned to CPU ${cpus?.server ?? 'any'}:`, '', '| variant | user µs | system µs | user share | page faults | context switches (voluntary, involuntary) |', '| --- | ---: | ---: | ---: | ---: | ---: |'];
   for (const v of opts.variants) {
     const s = summary[v];
     lines.push(`| ${v} | ${s.userMicros.toFixed(0)} | ${s.systemMicros.toFixed(0)} | ${s.userShare.toFixed(3)} | ${s.minorFaults.toFixed(2)} | ${s.voluntarySwitches.toFixed(2)}, ${s.involuntarySwitches.toFixed(2)} |`);
