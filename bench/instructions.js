@@ -15,7 +15,7 @@
  * JIT-compiled functions are named from the process's `--perf-basic-prof` map. Variants run --jobs at
  * a time (default 2). The counts do not depend on the machine's speed, but V8's tiering does: a server
  * measured alone gets its background compiles done sooner than one sharing the CPUs, and reached the
- * counted window with more optimized code (the chat endpoint read ~30,000 instructions a request lower
+ * counted window with more optimized code (the chat endpoint read ~20,000 – 30,000 instructions a request lower
  * alone than in a pair). Compare variants measured alike: all in pairs, or --jobs 1.
  *
  *   npm run build && node bench/instructions.js [--warmup 10000] [--requests 5000] [--variants uninstrumented,chatpulse]

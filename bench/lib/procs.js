@@ -6,7 +6,7 @@
  * benchmark closes their stdin and they exit by themselves.
  */
 const { spawn, fork, execFileSync } = require('node:child_process');
-const { readFileSync } = require('node:fs');
+const { readdirSync, readFileSync } = require('node:fs');
 
 const children = new Set();
 
@@ -130,40 +130,47 @@ function machineBusySeconds() {
   return (f[0] + f[1] + f[2] + f[5] + f[6] + (f[7] || 0)) / ticksPerSecond();
 }
 
-/** utime and stime of a process (all its threads), in seconds, from /proc/<pid>/stat; NaN once it is gone. */
-function procCpuTimes(pid) {
-  ticksPerSecond();
+/**
+ * The fields of /proc/<pid>/stat from field 3 (state) on, or undefined once the process is gone.
+ * Field 2 (comm) may contain spaces; everything after the last ')' is space-separated.
+ */
+function statFields(pid) {
   let stat;
   try {
     stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   } catch {
-    return { user: NaN, system: NaN }; // the process is gone
+    return undefined;
   }
-  // Field 2 (comm) may contain spaces; everything after the last ')' is space-separated.
-  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // rest[0] is field 3 (state); utime and stime are fields 14 and 15.
-  return { user: Number(rest[11]) / clkTck, system: Number(rest[12]) / clkTck };
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** utime and stime of a process (all its threads), in seconds; NaN once it is gone. */
+function procCpuTimes(pid) {
+  ticksPerSecond();
+  const f = statFields(pid);
+  // utime and stime are fields 14 and 15.
+  return f === undefined ? { user: NaN, system: NaN } : { user: Number(f[11]) / clkTck, system: Number(f[12]) / clkTck };
 }
 
 /**
- * Page faults of a process (all its threads, from /proc/<pid>/stat) and its threads' context
- * switches (summed over the status file of each task in /proc/<pid>/task): kernel work that is not a system call.
+ * Page faults of a process (all its threads) and its threads' context switches (summed over the
+ * status file of each task in /proc/<pid>/task): kernel work that is not a system call.
  */
 function procActivity(pid) {
   const out = { minorFaults: NaN, majorFaults: NaN, voluntarySwitches: 0, involuntarySwitches: 0 };
+  const f = statFields(pid);
+  if (f === undefined) return out;
+  // Fields 10 (minflt) and 12 (majflt).
+  out.minorFaults = Number(f[7]);
+  out.majorFaults = Number(f[9]);
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // Fields 10 (minflt) and 12 (majflt).
-    out.minorFaults = Number(rest[7]);
-    out.majorFaults = Number(rest[9]);
-    for (const tid of require('node:fs').readdirSync(`/proc/${pid}/task`)) {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
       const status = readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8');
       out.voluntarySwitches += Number(/^voluntary_ctxt_switches:\s*(\d+)/m.exec(status)?.[1] ?? 0);
       out.involuntarySwitches += Number(/^nonvoluntary_ctxt_switches:\s*(\d+)/m.exec(status)?.[1] ?? 0);
     }
   } catch {
-    // the process (or one of its threads) is gone
+    // a thread (or the process) is gone meanwhile
   }
   return out;
 }
@@ -185,7 +192,7 @@ function cpuByCommand(names) {
   const out = new Map();
   let entries;
   try {
-    entries = require('node:fs').readdirSync('/proc');
+    entries = readdirSync('/proc');
   } catch {
     return out;
   }
