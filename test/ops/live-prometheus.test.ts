@@ -384,15 +384,16 @@ describe('live: Prometheus scrapes the instrumented sample backend', () => {
       () => `recording rules without data: ${missing.join(', ')}\n${diagnostics()}`,
     );
     // Both services are measured separately. Failures are random, so wait (bounded) until the
-    // breach backend's ratio reflects them rather than reading it at the first scrape with data.
+    // breach backend's ratio reflects them rather than reading it at the first scrape with data,
+    // and until the steady backend's ratio exists too (the rule above may have had data from one).
     let byService: Record<string, number> = {};
     await waitFor(
-      'the breach backend below 95 % success',
+      'both backends rated, the breach one below 95 % success',
       20_000,
       async () => {
         const success = await promQuery('service:chatbot_stream_success:ratio_rate5m');
         byService = Object.fromEntries(success.map((s) => [s.metric.service_name, Number(s.value[1])]));
-        return byService[BREACH]! < 0.95 ? true : undefined;
+        return byService[STEADY] !== undefined && byService[BREACH]! < 0.95 ? true : undefined;
       },
       () => `stream success by service: ${JSON.stringify(byService)}\n${diagnostics()}`,
     );
