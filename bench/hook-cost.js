@@ -209,7 +209,6 @@ function measure(kind, hooked, calls) {
   return JSON.parse(r.stdout.trim().split('\n').pop()).cpuMicrosPerCall;
 }
 
-
 /** Total instructions of one child run under callgrind. */
 function instructions(kind, hooked, calls) {
   const outFile = path.join(require('node:os').tmpdir(), `hook-cost-${process.pid}-${kind}-${hooked}-${calls}.cg`);

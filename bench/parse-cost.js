@@ -107,7 +107,7 @@ function timedChild(dists, format, streams) {
 
 /** --time: µs per stream of each build, one fresh pinned process per round holding every build. */
 function timed(dists, format, streams, rounds) {
-  const pin = require('node:os').cpus().length > 1 ? ['taskset', '-c', '1'] : [];
+  const pin = os.cpus().length > 1 ? ['taskset', '-c', '1'] : [];
   const per = dists.map(() => []);
   for (let r = 0; r < rounds; r++) {
     const cmd = [...pin, process.execPath, __filename, '--timed-child', format, String(streams), ...dists];
