@@ -20,7 +20,9 @@
  *
  *   npm run build && node bench/instructions.js [--warmup 10000] [--requests 5000] [--variants uninstrumented,chatpulse]
  *                                               [--ref NAME=DIST] [--top 25] [--json out.json]
- *                                               [--endpoint stream|chat] [--keep DIR] [--jobs 1|2]
+ *                                               [--endpoint stream|chat] [--keep DIR] [--jobs 1|2] [--cache-sim 1]
+ * --cache-sim 1 also simulates the caches (valgrind's model of this CPU's) and reports misses per
+ * request: what the hooks' code and data cost the app's cache footprint. About twice as slow.
  * --keep DIR keeps each variant's callgrind file and JIT map (DIR/VARIANT.cg, DIR/VARIANT.map).
  * --endpoint chat needs Redis and Postgres (see bench/chat-server.js); the Postgres and Redis work is
  * outside the counted process, so the figure is the server's own instructions per request.
@@ -40,7 +42,7 @@ const SERVERS = { stream: path.join(__dirname, 'sse-server.js'), chat: path.join
 const ABLATIONS = { 'chatpulse-no-http': 'CHATPULSE_INSTRUMENT_HTTP', 'chatpulse-no-ioredis': 'CHATPULSE_INSTRUMENT_IOREDIS', 'chatpulse-no-pg': 'CHATPULSE_INSTRUMENT_PG' };
 
 function parseArgs(argv) {
-  const o = { warmup: 10000, requests: 5000, variants: ['uninstrumented', 'chatpulse'], refs: {}, top: 25, json: undefined, endpoint: 'stream', keep: undefined, jobs: 2 };
+  const o = { warmup: 10000, requests: 5000, variants: ['uninstrumented', 'chatpulse'], refs: {}, top: 25, json: undefined, endpoint: 'stream', keep: undefined, jobs: 2, cacheSim: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const v = argv[++i];
@@ -51,6 +53,7 @@ function parseArgs(argv) {
     else if (a === '--top') o.top = Number(v);
     else if (a === '--json') o.json = v;
     else if (a === '--keep') o.keep = path.resolve(v);
+    else if (a === '--cache-sim') o.cacheSim = v !== '0';
     else if (a === '--jobs') {
       o.jobs = Number(v);
       if (o.jobs !== 1 && o.jobs !== 2) throw new Error('--jobs must be 1 or 2');
@@ -82,7 +85,7 @@ async function measure(variant, opts, dir) {
   const out = path.join(dir, `${variant}.cg`);
   const child = spawn(
     'valgrind',
-    ['--tool=callgrind', '--smc-check=all-non-file', '--instr-atstart=no', `--callgrind-out-file=${out}`, process.execPath, '--perf-basic-prof', ...nodeArgsOf(variant, opts), SERVERS[opts.endpoint]],
+    ['--tool=callgrind', '--smc-check=all-non-file', '--instr-atstart=no', ...(opts.cacheSim ? ['--cache-sim=yes'] : []), `--callgrind-out-file=${out}`, process.execPath, '--perf-basic-prof', ...nodeArgsOf(variant, opts), SERVERS[opts.endpoint]],
     { cwd: ROOT, env: { ...process.env, ...(variant in ABLATIONS ? { [ABLATIONS[variant]]: 'false' } : {}), PORT: '0', OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1', OTEL_EXPORTER_PROMETHEUS_PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stdout = '';
@@ -105,6 +108,7 @@ async function measure(variant, opts, dir) {
   await exited;
   const perfMap = path.join(os.tmpdir(), `perf-${child.pid}.map`);
   const funcs = attribute(out, perfMap, opts.requests);
+  if (opts.cacheSim) funcs.cache = cacheEvents(out, opts.requests);
   if (opts.keep !== undefined) {
     // For a closer look: callgrind_annotate --tree=caller DIR/VARIANT.cg (JIT code by address in VARIANT.map).
     fs.mkdirSync(opts.keep, { recursive: true });
@@ -113,6 +117,20 @@ async function measure(variant, opts, dir) {
   }
   fs.rmSync(perfMap, { force: true });
   return funcs;
+}
+
+/**
+ * --cache-sim: the simulated caches' misses per request, whole process in the counted window
+ * (callgrind's totals line): first-level instruction and data misses, last-level ones. What an
+ * instruction count cannot show: a hook whose code or data pushes the app's out of the caches.
+ */
+function cacheEvents(cgFile, requests) {
+  const text = fs.readFileSync(cgFile, 'utf8');
+  const names = /^events:\s*(.+)$/m.exec(text)[1].trim().split(/\s+/);
+  // `totals:` holds the counted window's events (`summary:` may read 0 with --instr-atstart=no).
+  const values = (/^totals:\s*(.+)$/m.exec(text) ?? /^summary:\s*(.+)$/m.exec(text))[1].trim().split(/\s+/).map(Number);
+  const per = Object.fromEntries(names.map((n, i) => [n, (values[i] ?? 0) / requests]));
+  return { I1: per.I1mr, D1: per.D1mr + per.D1mw, LLi: per.ILmr, LLd: per.DLmr + per.DLmw };
 }
 
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
@@ -143,9 +161,13 @@ async function main() {
     const vs = (a, b) => (base && v !== 'uninstrumented' ? `+${fmt(a - b)} (${((a / b - 1) * 100).toFixed(1)} %)` : '–');
     console.log(`| ${v} | ${fmt(t)} | ${vs(t, base ? total(base) : t)} | ${fmt(s)} | ${vs(s, base ? steady(base) : s)} |`);
   }
+  if (opts.cacheSim) {
+    console.log('\n| variant | L1 instruction misses / request | L1 data misses | last-level instruction misses | last-level data misses |\n| --- | ---: | ---: | ---: | ---: |');
+    for (const [v, f] of results) console.log(`| ${v} | ${fmt(f.cache.I1)} | ${fmt(f.cache.D1)} | ${fmt(f.cache.LLi)} | ${fmt(f.cache.LLd)} |`);
+  }
   const json = { date: new Date().toISOString(), node: process.version, options: opts, variants: {} };
   for (const [v, f] of results) {
-    json.variants[v] = { total: total(f), categories: Object.fromEntries(byCategory(f)) };
+    json.variants[v] = { total: total(f), categories: Object.fromEntries(byCategory(f)), ...(f.cache ? { cacheMissesPerRequest: f.cache } : {}) };
     if (!base || v === 'uninstrumented') continue;
     const cb = byCategory(base);
     const cv = byCategory(f);

@@ -35,7 +35,7 @@ function attribute(cgFile, perfMap, requests) {
     for (let j = i; j >= 0 && j > i - 200; j--) if (addr < entries[j].start + entries[j].size) return `JS ${entries[j].name}`;
     return 'JS (unnamed)';
   };
-  const text = execFileSync('callgrind_annotate', ['--threshold=100', cgFile], { maxBuffer: 256 << 20 }).toString();
+  const text = execFileSync('callgrind_annotate', ['--threshold=100', '--show=Ir', cgFile], { maxBuffer: 256 << 20 }).toString();
   const funcs = new Map();
   for (const line of text.split('\n')) {
     const m = /^\s*([\d,]+) \([^)]*\)\s+(.*)$/.exec(line);
