@@ -23,7 +23,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 
-const { installCleanup, startServer, forkTracked, pinProcess, procActivity, procCpuTimes } = require('./lib/procs');
+const { installCleanup, startServer, forkTracked, pinProcess, procActivity, procCpuTimes, mainThreadCpuTimes } = require('./lib/procs');
 const { provenance } = require('./lib/provenance');
 const { median } = require('./lib/stats');
 const { drive } = require('./lib/drive');
@@ -61,6 +61,8 @@ const VARIANTS = ['uninstrumented', 'uninstrumented-aa', 'chatpulse'];
 const nodeArgsOf = (variant) => (variant === 'chatpulse' ? ['--require', path.join(ROOT, 'dist', 'instrumentation', 'register.js')] : []);
 const ENV = { PORT: '0', OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1', OTEL_EXPORTER_PROMETHEUS_PORT: '0' };
 
+const sample = (pid) => ({ ...procCpuTimes(pid), ...mainThreadCpuTimes(pid), ...procActivity(pid) });
+
 /** One variant under load for `duration` s after a warm-up: user and system µs per request. */
 async function loadOnce(variant, opts, cpus) {
   const server = startServer({ nodeArgs: nodeArgsOf(variant), script: SERVERS[opts.endpoint], env: { ...process.env, ...ENV }, cwd: ROOT, cpus: cpus?.server });
@@ -71,8 +73,8 @@ async function loadOnce(variant, opts, cpus) {
     let start;
     const result = await new Promise((resolve, reject) => {
       gen.on('message', (m) => {
-        if (m.type === 'measure-start') start = { ...procCpuTimes(server.child.pid), ...procActivity(server.child.pid) };
-        else if (m.type === 'result') resolve({ m, end: { ...procCpuTimes(server.child.pid), ...procActivity(server.child.pid) } });
+        if (m.type === 'measure-start') start = sample(server.child.pid);
+        else if (m.type === 'result') resolve({ m, end: sample(server.child.pid) });
       });
       gen.once('exit', (code) => reject(new Error(`load generator exited (${code}) without a result`)));
     });
@@ -86,6 +88,10 @@ async function loadOnce(variant, opts, cpus) {
       userMicros: user,
       systemMicros: system,
       userShare: user / (user + system),
+      // The JavaScript thread's share, and what V8's helper threads (GC, compiler) and libuv's pool add.
+      mainUserMicros: per('mainUser') * 1e6,
+      mainSystemMicros: per('mainSystem') * 1e6,
+      otherThreadsMicros: (per('user') + per('system') - per('mainUser') - per('mainSystem')) * 1e6,
       minorFaults: per('minorFaults'),
       voluntarySwitches: per('voluntarySwitches'),
       involuntarySwitches: per('involuntarySwitches'),
@@ -148,21 +154,21 @@ async function main() {
     const round = {};
     for (const v of order) round[v] = await loadOnce(v, opts, cpus);
     rounds.push(round);
-    process.stderr.write(`round ${r + 1}: ${order.map((v) => `${v} user ${round[v].userMicros.toFixed(0)} µs, system ${round[v].systemMicros.toFixed(0)} µs, ${round[v].minorFaults.toFixed(2)} page faults a request`).join('; ')}\n`);
+    process.stderr.write(`round ${r + 1}: ${order.map((v) => `${v} user ${round[v].userMicros.toFixed(0)} µs, system ${round[v].systemMicros.toFixed(0)} µs (other threads ${round[v].otherThreadsMicros.toFixed(0)}), ${round[v].minorFaults.toFixed(2)} page faults a request`).join('; ')}\n`);
   }
   const summary = {};
   for (const v of opts.variants) {
     const rs = rounds.map((r) => r[v]);
     summary[v] = {};
-    for (const k of ['userMicros', 'systemMicros', 'userShare', 'minorFaults', 'voluntarySwitches', 'involuntarySwitches']) summary[v][k] = median(rs.map((x) => x[k]));
+    for (const k of ['userMicros', 'systemMicros', 'userShare', 'mainUserMicros', 'mainSystemMicros', 'otherThreadsMicros', 'minorFaults', 'voluntarySwitches', 'involuntarySwitches']) summary[v][k] = median(rs.map((x) => x[k]));
   }
   const syscalls = {};
   if (opts.syscalls) for (const v of opts.variants) syscalls[v] = await syscallsOnce(v, opts);
 
-  const lines = [`CPU per request, ${opts.endpoint} endpoint, ${opts.connections} connections, ${opts.rounds} rounds of ${opts.duration} s (medians), server pinned to CPU ${cpus?.server ?? 'any'}:`, '', '| variant | user µs | system µs | user share | page faults | context switches (voluntary, involuntary) |', '| --- | ---: | ---: | ---: | ---: | ---: |'];
+  const lines = [`CPU per request, ${opts.endpoint} endpoint, ${opts.connections} connections, ${opts.rounds} rounds of ${opts.duration} s (medians), server pinned to CPU ${cpus?.server ?? 'any'}:`, '', '| variant | user µs | system µs | user share | main thread user, system µs | other threads µs | page faults | context switches (voluntary, involuntary) |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |'];
   for (const v of opts.variants) {
     const s = summary[v];
-    lines.push(`| ${v} | ${s.userMicros.toFixed(0)} | ${s.systemMicros.toFixed(0)} | ${s.userShare.toFixed(3)} | ${s.minorFaults.toFixed(2)} | ${s.voluntarySwitches.toFixed(2)}, ${s.involuntarySwitches.toFixed(2)} |`);
+    lines.push(`| ${v} | ${s.userMicros.toFixed(0)} | ${s.systemMicros.toFixed(0)} | ${s.userShare.toFixed(3)} | ${s.mainUserMicros.toFixed(0)}, ${s.mainSystemMicros.toFixed(0)} | ${s.otherThreadsMicros.toFixed(0)} | ${s.minorFaults.toFixed(2)} | ${s.voluntarySwitches.toFixed(2)}, ${s.involuntarySwitches.toFixed(2)} |`);
   }
   if (opts.syscalls) {
     const names = [...new Set(opts.variants.flatMap((v) => Object.keys(syscalls[v])))].sort();

@@ -134,10 +134,10 @@ function machineBusySeconds() {
  * The fields of /proc/<pid>/stat from field 3 (state) on, or undefined once the process is gone.
  * Field 2 (comm) may contain spaces; everything after the last ')' is space-separated.
  */
-function statFields(pid) {
+function statFields(pid, file = `/proc/${pid}/stat`) {
   let stat;
   try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    stat = readFileSync(file, 'utf8');
   } catch {
     return undefined;
   }
@@ -150,6 +150,17 @@ function procCpuTimes(pid) {
   const f = statFields(pid);
   // utime and stime are fields 14 and 15.
   return f === undefined ? { user: NaN, system: NaN } : { user: Number(f[11]) / clkTck, system: Number(f[12]) / clkTck };
+}
+
+/**
+ * utime and stime of a process's main thread alone (the thread running JavaScript), in seconds.
+ * The process's times less these are its other threads': V8's GC helpers and background compiler,
+ * libuv's pool.
+ */
+function mainThreadCpuTimes(pid) {
+  ticksPerSecond();
+  const f = statFields(pid, `/proc/${pid}/task/${pid}/stat`);
+  return f === undefined ? { mainUser: NaN, mainSystem: NaN } : { mainUser: Number(f[11]) / clkTck, mainSystem: Number(f[12]) / clkTck };
 }
 
 /**
@@ -212,4 +223,4 @@ function cpuByCommand(names) {
   return out;
 }
 
-module.exports = { pinProcess, installCleanup, startServer, forkTracked, procCpuSeconds, procCpuTimes, procActivity, machineBusySeconds, cpuByCommand, killAll };
+module.exports = { pinProcess, installCleanup, startServer, forkTracked, procCpuSeconds, procCpuTimes, mainThreadCpuTimes, procActivity, machineBusySeconds, cpuByCommand, killAll };
