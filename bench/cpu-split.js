@@ -13,7 +13,7 @@
  * kernel time that is not a system call, are reported beside the CPU times.
  *
  *   npm run build && node bench/cpu-split.js [--endpoint chat|stream] [--variants uninstrumented,uninstrumented-aa,chatpulse]
- *                                            [--rounds 3] [--duration 8] [--connections 16] [--syscalls 1] [--json out.json]
+ *                                            [--rounds 3] [--duration 8] [--connections 16] [--syscalls 1] [--ref NAME=DIST] [--json out.json]
  *
  * --endpoint chat (default) needs Redis and Postgres, as bench/chat-server.js. Rounds rotate the
  * variants' order; each variant runs in a fresh server per round. Needs strace for --syscalls.
@@ -33,7 +33,7 @@ const SERVERS = { stream: path.join(__dirname, 'sse-server.js'), chat: path.join
 const PATH = '/api/chat/stream';
 
 function parseArgs(argv) {
-  const o = { endpoint: 'chat', variants: ['uninstrumented', 'chatpulse'], rounds: 3, duration: 8, connections: 16, syscalls: false, json: undefined };
+  const o = { endpoint: 'chat', variants: ['uninstrumented', 'chatpulse'], refs: {}, rounds: 3, duration: 8, connections: 16, syscalls: false, json: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const v = argv[++i];
@@ -47,25 +47,35 @@ function parseArgs(argv) {
     else if (a === '--connections') o.connections = Number(v);
     else if (a === '--syscalls') o.syscalls = v !== '0';
     else if (a === '--json') o.json = v;
-    else throw new Error(`unknown option ${a}`);
+    else if (a === '--ref') {
+      const [name, dir] = v.split('=');
+      if (!name || !dir) throw new Error('--ref takes NAME=DIST');
+      o.refs[name] = path.resolve(dir);
+      if (!o.variants.includes(name)) o.variants.push(name);
+    } else throw new Error(`unknown option ${a}`);
   }
-  for (const v of o.variants) if (!VARIANTS.includes(v)) throw new Error(`--variants: unknown variant ${v} (${VARIANTS.join(', ')})`);
+  for (const v of o.variants) if (!VARIANTS.includes(v) && !(v in o.refs)) throw new Error(`--variants: unknown variant ${v} (${VARIANTS.join(', ')})`);
   if (!(o.rounds >= 1) || !Number.isInteger(o.rounds)) throw new Error('--rounds must be a positive integer');
   if (!(o.duration >= 2)) throw new Error('--duration must be at least 2 (seconds)');
   if (!Number.isInteger(o.connections) || o.connections < 1) throw new Error('--connections must be a positive integer');
   return o;
 }
 
-// uninstrumented-aa: a second uninstrumented server, the A/A control for the rounds' noise.
+// uninstrumented-aa: a second uninstrumented server, the A/A control for the rounds' noise; --ref
+// NAME=DIST adds another build (its dist/) as variant NAME.
 const VARIANTS = ['uninstrumented', 'uninstrumented-aa', 'chatpulse'];
-const nodeArgsOf = (variant) => (variant === 'chatpulse' ? ['--require', path.join(ROOT, 'dist', 'instrumentation', 'register.js')] : []);
+function nodeArgsOf(variant, opts) {
+  if (variant === 'chatpulse') return ['--require', path.join(ROOT, 'dist', 'instrumentation', 'register.js')];
+  if (variant in opts.refs) return ['--require', path.join(opts.refs[variant], 'instrumentation', 'register.js')];
+  return [];
+}
 const ENV = { PORT: '0', OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1', OTEL_EXPORTER_PROMETHEUS_PORT: '0' };
 
 const sample = (pid) => ({ ...procCpuTimes(pid), ...mainThreadCpuTimes(pid), ...procActivity(pid) });
 
 /** One variant under load for `duration` s after a warm-up: user and system µs per request. */
 async function loadOnce(variant, opts, cpus) {
-  const server = startServer({ nodeArgs: nodeArgsOf(variant), script: SERVERS[opts.endpoint], env: { ...process.env, ...ENV }, cwd: ROOT, cpus: cpus?.server });
+  const server = startServer({ nodeArgs: nodeArgsOf(variant, opts), script: SERVERS[opts.endpoint], env: { ...process.env, ...ENV }, cwd: ROOT, cpus: cpus?.server });
   try {
     const port = await server.ready;
     const gen = forkTracked(path.join(__dirname, 'loadgen.js'), ['--ports', String(port), '--path', PATH, '--connections', String(opts.connections), '--warmup', '3', '--duration', String(opts.duration)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
@@ -103,7 +113,7 @@ async function loadOnce(variant, opts, cpus) {
 
 /** System calls per request of one variant, counted by strace over `n` requests after a warm-up. */
 async function syscallsOnce(variant, opts, n = 2000) {
-  const server = startServer({ nodeArgs: nodeArgsOf(variant), script: SERVERS[opts.endpoint], env: { ...process.env, ...ENV }, cwd: ROOT });
+  const server = startServer({ nodeArgs: nodeArgsOf(variant, opts), script: SERVERS[opts.endpoint], env: { ...process.env, ...ENV }, cwd: ROOT });
   const out = path.join(os.tmpdir(), `cpu-split-${process.pid}-${variant}.strace`);
   try {
     const port = await server.ready;
