@@ -27,6 +27,7 @@ const { installCleanup, startServer, forkTracked, pinProcess, procActivity, proc
 const { provenance } = require('./lib/provenance');
 const { median } = require('./lib/stats');
 const { drive } = require('./lib/drive');
+const { parseRef } = require('./lib/ref');
 
 const ROOT = path.join(__dirname, '..');
 const SERVERS = { stream: path.join(__dirname, 'sse-server.js'), chat: path.join(__dirname, 'chat-server.js') };
@@ -48,9 +49,8 @@ function parseArgs(argv) {
     else if (a === '--syscalls') o.syscalls = v !== '0';
     else if (a === '--json') o.json = v;
     else if (a === '--ref') {
-      const [name, dir] = v.split('=');
-      if (!name || !dir) throw new Error('--ref takes NAME=DIST');
-      o.refs[name] = path.resolve(dir);
+      const { name, dir } = parseRef(v);
+      o.refs[name] = dir;
       if (!o.variants.includes(name)) o.variants.push(name);
     } else throw new Error(`unknown option ${a}`);
   }

@@ -19,6 +19,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const readline = require('node:readline');
+const { parseRef } = require('./lib/ref');
 
 const ROOT = path.join(__dirname, '..');
 
@@ -32,9 +33,8 @@ function parseArgs(argv) {
     else if (a === '--variants') o.variants = v.split(',').filter(Boolean);
     else if (a === '--top') o.top = Number(v);
     else if (a === '--ref') {
-      const eq = v.indexOf('=');
-      if (eq <= 0) throw new Error(`--ref must be NAME=DIST, got ${v}`);
-      o.refs[v.slice(0, eq)] = path.resolve(v.slice(eq + 1));
+      const { name, dir } = parseRef(v);
+      o.refs[name] = dir;
     } else throw new Error(`unknown option ${a}`);
   }
   if (!(o.duration > 0)) throw new Error('--duration must be positive');

@@ -35,6 +35,7 @@ const path = require('node:path');
 
 const { attribute, CATEGORIES, byCategory } = require('./lib/callgrind');
 const { drive } = require('./lib/drive');
+const { parseRef } = require('./lib/ref');
 
 const ROOT = path.join(__dirname, '..');
 const SERVERS = { stream: path.join(__dirname, 'sse-server.js'), chat: path.join(__dirname, 'chat-server.js') };
@@ -63,9 +64,8 @@ function parseArgs(argv) {
       o.endpoint = v;
     }
     else if (a === '--ref') {
-      const [name, dir] = v.split('=');
-      if (!name || !dir) throw new Error('--ref takes NAME=DIST');
-      o.refs[name] = path.resolve(dir);
+      const { name, dir } = parseRef(v);
+      o.refs[name] = dir;
       if (!o.variants.includes(name)) o.variants.push(name);
     } else throw new Error(`unknown option ${a}`);
   }

@@ -36,6 +36,7 @@ const net = require('node:net');
 const path = require('node:path');
 const { pinProcess, installCleanup, startServer, forkTracked, procCpuSeconds, machineBusySeconds, cpuByCommand } = require('./lib/procs');
 const { median } = require('./lib/stats');
+const { parseRef } = require('./lib/ref');
 
 const ROOT = path.resolve(__dirname, '..');
 // The endpoint under test (--endpoint): the stream alone, or a whole chat request (Redis, Postgres
@@ -120,12 +121,7 @@ function parseArgs(argv) {
     else if (a === '--wait-quiet') o.waitQuiet = Math.max(0, Number(next()));
     else if (a === '--budget') o.budget = Math.max(0, Number(next()));
     else if (a === '--ref-dist') o.refDist = path.resolve(next());
-    else if (a === '--ref') {
-      const v = next();
-      const eq = v.indexOf('=');
-      if (eq <= 0 || eq === v.length - 1) throw new Error(`--ref must be NAME=DIR, got ${v}\n${usage()}`);
-      o.refs.push({ name: v.slice(0, eq), dir: path.resolve(v.slice(eq + 1)) });
-    }
+    else if (a === '--ref') o.refs.push(parseRef(next()));
     else if (a === '--mode') o.mode = next();
     else if (a === '--shape') o.shape = next();
     else if (a === '--format') o.format = next();
