@@ -144,12 +144,16 @@ function statFields(pid, file = `/proc/${pid}/stat`) {
   return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
 }
 
+/** utime and stime (fields 14 and 15) of a /proc stat file, in seconds; NaN once it is gone. */
+function cpuTimesOf(pid, file) {
+  ticksPerSecond();
+  const f = statFields(pid, file);
+  return f === undefined ? { user: NaN, system: NaN } : { user: Number(f[11]) / clkTck, system: Number(f[12]) / clkTck };
+}
+
 /** utime and stime of a process (all its threads), in seconds; NaN once it is gone. */
 function procCpuTimes(pid) {
-  ticksPerSecond();
-  const f = statFields(pid);
-  // utime and stime are fields 14 and 15.
-  return f === undefined ? { user: NaN, system: NaN } : { user: Number(f[11]) / clkTck, system: Number(f[12]) / clkTck };
+  return cpuTimesOf(pid);
 }
 
 /**
@@ -158,9 +162,8 @@ function procCpuTimes(pid) {
  * libuv's pool.
  */
 function mainThreadCpuTimes(pid) {
-  ticksPerSecond();
-  const f = statFields(pid, `/proc/${pid}/task/${pid}/stat`);
-  return f === undefined ? { mainUser: NaN, mainSystem: NaN } : { mainUser: Number(f[11]) / clkTck, mainSystem: Number(f[12]) / clkTck };
+  const t = cpuTimesOf(pid, `/proc/${pid}/task/${pid}/stat`);
+  return { mainUser: t.user, mainSystem: t.system };
 }
 
 /**
