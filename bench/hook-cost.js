@@ -211,7 +211,7 @@ function measure(kind, hooked, calls) {
 
 /** Total instructions of one child run under callgrind. */
 function instructions(kind, hooked, calls) {
-  const outFile = path.join(require('node:os').tmpdir(), `hook-cost-${process.pid}-${kind}-${hooked}-${calls}.cg`);
+  const outFile = path.join(os.tmpdir(), `hook-cost-${process.pid}-${kind}-${hooked}-${calls}.cg`);
   const args = ['--tool=callgrind', `--callgrind-out-file=${outFile}`, process.execPath, ...sideArgs(kind, hooked), __filename, '--child', kind, String(calls), String(WARMUP)];
   const r = spawnSync('valgrind', args, { cwd: ROOT, env: sideEnv(kind, hooked), encoding: 'utf8', timeout: 900_000 });
   if (r.status !== 0) throw new Error(`valgrind ${kind}: ${r.stderr.slice(-2000)}`);

@@ -108,7 +108,7 @@ async function measure(variant, opts, dir) {
   await exited;
   const perfMap = path.join(os.tmpdir(), `perf-${child.pid}.map`);
   const funcs = attribute(out, perfMap, opts.requests);
-  if (opts.cacheSim) funcs.cache = cacheEvents(out, opts.requests);
+  const cache = opts.cacheSim ? cacheEvents(out, opts.requests) : undefined;
   if (opts.keep !== undefined) {
     // For a closer look: callgrind_annotate --tree=caller DIR/VARIANT.cg (JIT code by address in VARIANT.map).
     fs.mkdirSync(opts.keep, { recursive: true });
@@ -116,7 +116,7 @@ async function measure(variant, opts, dir) {
     if (fs.existsSync(perfMap)) fs.copyFileSync(perfMap, path.join(opts.keep, `${variant}.map`));
   }
   fs.rmSync(perfMap, { force: true });
-  return funcs;
+  return { funcs, cache };
 }
 
 /**
@@ -140,10 +140,15 @@ async function main() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chatpulse-instr-'));
   console.log(`callgrind, ${opts.endpoint} endpoint: ${opts.warmup} warm-up requests, then ${opts.requests} counted, per variant (${opts.variants.join(', ')})`);
   const results = new Map();
+  // --cache-sim: each variant's cache misses per request.
+  const caches = new Map();
   for (let i = 0; i < opts.variants.length; i += opts.jobs) {
     const pair = opts.variants.slice(i, i + opts.jobs);
-    const funcs = await Promise.all(pair.map((v) => measure(v, opts, dir)));
-    pair.forEach((v, j) => results.set(v, funcs[j]));
+    const measured = await Promise.all(pair.map((v) => measure(v, opts, dir)));
+    pair.forEach((v, j) => {
+      results.set(v, measured[j].funcs);
+      if (measured[j].cache !== undefined) caches.set(v, measured[j].cache);
+    });
   }
   fs.rmSync(dir, { recursive: true, force: true });
 
@@ -163,11 +168,11 @@ async function main() {
   }
   if (opts.cacheSim) {
     console.log('\n| variant | L1 instruction misses / request | L1 data misses | last-level instruction misses | last-level data misses |\n| --- | ---: | ---: | ---: | ---: |');
-    for (const [v, f] of results) console.log(`| ${v} | ${fmt(f.cache.I1)} | ${fmt(f.cache.D1)} | ${fmt(f.cache.LLi)} | ${fmt(f.cache.LLd)} |`);
+    for (const [v, c] of caches) console.log(`| ${v} | ${fmt(c.I1)} | ${fmt(c.D1)} | ${fmt(c.LLi)} | ${fmt(c.LLd)} |`);
   }
   const json = { date: new Date().toISOString(), node: process.version, options: opts, variants: {} };
   for (const [v, f] of results) {
-    json.variants[v] = { total: total(f), categories: Object.fromEntries(byCategory(f)), ...(f.cache ? { cacheMissesPerRequest: f.cache } : {}) };
+    json.variants[v] = { total: total(f), categories: Object.fromEntries(byCategory(f)), ...(caches.has(v) ? { cacheMissesPerRequest: caches.get(v) } : {}) };
     if (!base || v === 'uninstrumented') continue;
     const cb = byCategory(base);
     const cv = byCategory(f);

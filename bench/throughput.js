@@ -741,7 +741,6 @@ function shuffle(arr, random) {
   return a;
 }
 
-
 function summarize(rounds, variants) {
   const base = 'uninstrumented';
   const out = {};

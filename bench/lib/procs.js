@@ -144,16 +144,14 @@ function statFields(pid, file = `/proc/${pid}/stat`) {
   return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
 }
 
-/** utime and stime (fields 14 and 15) of a /proc stat file, in seconds; NaN once it is gone. */
-function cpuTimesOf(pid, file) {
+/**
+ * utime and stime (fields 14 and 15) of a process (all its threads), or of the stat `file` of one
+ * of its threads, in seconds; NaN once it is gone.
+ */
+function procCpuTimes(pid, file) {
   ticksPerSecond();
   const f = statFields(pid, file);
   return f === undefined ? { user: NaN, system: NaN } : { user: Number(f[11]) / clkTck, system: Number(f[12]) / clkTck };
-}
-
-/** utime and stime of a process (all its threads), in seconds; NaN once it is gone. */
-function procCpuTimes(pid) {
-  return cpuTimesOf(pid);
 }
 
 /**
@@ -162,7 +160,7 @@ function procCpuTimes(pid) {
  * libuv's pool.
  */
 function mainThreadCpuTimes(pid) {
-  const t = cpuTimesOf(pid, `/proc/${pid}/task/${pid}/stat`);
+  const t = procCpuTimes(pid, `/proc/${pid}/task/${pid}/stat`);
   return { mainUser: t.user, mainSystem: t.system };
 }
 
