@@ -26,7 +26,12 @@
  * --keep DIR keeps each variant's callgrind file and JIT map (DIR/VARIANT.cg, DIR/VARIANT.map).
  * --endpoint chat needs Redis and Postgres (see bench/chat-server.js); the Postgres and Redis work is
  * outside the counted process, so the figure is the server's own instructions per request.
- * Needs valgrind (Debian: apt-get install valgrind). Takes about 2 minutes for two variants.
+ * Variants: uninstrumented, chatpulse, chatpulse-no-http|no-ioredis|no-pg (one hook off),
+ * chatpulse-hooks-off (every hook off: the control for what loading Chatpulse alone moves), and
+ * --ref NAME=DIST. A window of 3,000 – 5,000 requests may or may not hold a major GC and late
+ * compiles; --requests 15000 holds several, and GC per request then compares between variants.
+ * Needs valgrind (Debian: apt-get install valgrind). Takes about 2 minutes for two variants
+ * (about 5 minutes a variant with --warmup 12000 --requests 15000).
  */
 const { spawn, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -39,8 +44,15 @@ const { parseRef } = require('./lib/ref');
 
 const ROOT = path.join(__dirname, '..');
 const SERVERS = { stream: path.join(__dirname, 'sse-server.js'), chat: path.join(__dirname, 'chat-server.js') };
-// The chat endpoint's switches per variant (the per-hook ablation, as in throughput.js).
-const ABLATIONS = { 'chatpulse-no-http': 'CHATPULSE_INSTRUMENT_HTTP', 'chatpulse-no-ioredis': 'CHATPULSE_INSTRUMENT_IOREDIS', 'chatpulse-no-pg': 'CHATPULSE_INSTRUMENT_PG' };
+// The switches set per variant: the per-hook ablation (as in throughput.js), and every hook off,
+// a control that loads and starts Chatpulse (its heap, its runtime) with no per-request work.
+const HOOKS = ['CHATPULSE_INSTRUMENT_HTTP', 'CHATPULSE_INSTRUMENT_IOREDIS', 'CHATPULSE_INSTRUMENT_PG', 'CHATPULSE_INSTRUMENT_GENAI'];
+const ABLATIONS = {
+  'chatpulse-no-http': ['CHATPULSE_INSTRUMENT_HTTP'],
+  'chatpulse-no-ioredis': ['CHATPULSE_INSTRUMENT_IOREDIS'],
+  'chatpulse-no-pg': ['CHATPULSE_INSTRUMENT_PG'],
+  'chatpulse-hooks-off': HOOKS,
+};
 
 function parseArgs(argv) {
   const o = { warmup: 10000, requests: 5000, variants: ['uninstrumented', 'chatpulse'], refs: {}, top: 25, json: undefined, endpoint: 'stream', keep: undefined, jobs: 2, cacheSim: false };
@@ -77,7 +89,7 @@ function nodeArgsOf(variant, opts) {
   if (variant === 'uninstrumented') return [];
   if (variant === 'chatpulse' || variant in ABLATIONS) return ['--require', path.join(ROOT, 'dist', 'instrumentation', 'register.js')];
   const dist = opts.refs[variant];
-  if (dist === undefined) throw new Error(`unknown variant ${variant} (known: uninstrumented, chatpulse, or --ref NAME=DIST)`);
+  if (dist === undefined) throw new Error(`unknown variant ${variant} (known: uninstrumented, chatpulse, ${Object.keys(ABLATIONS).join(', ')}, or --ref NAME=DIST)`);
   return ['--require', path.join(dist, 'instrumentation', 'register.js')];
 }
 
@@ -86,7 +98,7 @@ async function measure(variant, opts, dir) {
   const child = spawn(
     'valgrind',
     ['--tool=callgrind', '--smc-check=all-non-file', '--instr-atstart=no', ...(opts.cacheSim ? ['--cache-sim=yes'] : []), `--callgrind-out-file=${out}`, process.execPath, '--perf-basic-prof', ...nodeArgsOf(variant, opts), SERVERS[opts.endpoint]],
-    { cwd: ROOT, env: { ...process.env, ...(variant in ABLATIONS ? { [ABLATIONS[variant]]: 'false' } : {}), PORT: '0', OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1', OTEL_EXPORTER_PROMETHEUS_PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd: ROOT, env: { ...process.env, ...(variant in ABLATIONS ? Object.fromEntries(ABLATIONS[variant].map((k) => [k, 'false'])) : {}), PORT: '0', OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1', OTEL_EXPORTER_PROMETHEUS_PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stdout = '';
   let stderr = '';
