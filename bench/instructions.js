@@ -146,6 +146,11 @@ function cacheEvents(cgFile, requests) {
 }
 
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
+/** A difference with its sign: +1,234 or −1,234. */
+const signed = (n) => {
+  const r = Math.round(n) + 0; // + 0: no "-0"
+  return r < 0 ? `−${fmt(-r)}` : `+${fmt(r)}`;
+};
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
@@ -175,7 +180,7 @@ async function main() {
   for (const [v, f] of results) {
     const t = total(f);
     const s = steady(f);
-    const vs = (a, b) => (base && v !== 'uninstrumented' ? `+${fmt(a - b)} (${((a / b - 1) * 100).toFixed(1)} %)` : '–');
+    const vs = (a, b) => (base && v !== 'uninstrumented' ? `${signed(a - b)} (${((a / b - 1) * 100).toFixed(1)} %)` : '–');
     console.log(`| ${v} | ${fmt(t)} | ${vs(t, base ? total(base) : t)} | ${fmt(s)} | ${vs(s, base ? steady(base) : s)} |`);
   }
   if (opts.cacheSim) {
