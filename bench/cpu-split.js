@@ -27,7 +27,7 @@ const { installCleanup, startServer, forkTracked, pinProcess, procActivity, proc
 const { provenance } = require('./lib/provenance');
 const { median } = require('./lib/stats');
 const { drive } = require('./lib/drive');
-const { parseRef } = require('./lib/ref');
+const { parseRef, registerOf } = require('./lib/ref');
 
 const ROOT = path.join(__dirname, '..');
 const SERVERS = { stream: path.join(__dirname, 'sse-server.js'), chat: path.join(__dirname, 'chat-server.js') };
@@ -65,8 +65,8 @@ function parseArgs(argv) {
 // NAME=DIST adds another build (its dist/) as variant NAME.
 const VARIANTS = ['uninstrumented', 'uninstrumented-aa', 'chatpulse'];
 function nodeArgsOf(variant, opts) {
-  if (variant === 'chatpulse') return ['--require', path.join(ROOT, 'dist', 'instrumentation', 'register.js')];
-  if (variant in opts.refs) return ['--require', path.join(opts.refs[variant], 'instrumentation', 'register.js')];
+  if (variant === 'chatpulse') return ['--require', registerOf()];
+  if (variant in opts.refs) return ['--require', registerOf(opts.refs[variant])];
   return [];
 }
 const ENV = { PORT: '0', OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1', OTEL_EXPORTER_PROMETHEUS_PORT: '0' };

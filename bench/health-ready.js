@@ -15,6 +15,7 @@
 const http = require('node:http');
 const net = require('node:net');
 const path = require('node:path');
+const { registerOf } = require('./lib/ref');
 const { spawn } = require('node:child_process');
 const { writeFileSync, mkdtempSync, rmSync } = require('node:fs');
 const { tmpdir } = require('node:os');
@@ -145,7 +146,7 @@ async function main() {
   // Only the health service talks to Postgres through the proxy; the sample app uses its own default.
   writeFileSync(config, `database:\n  url: postgres://postgres@127.0.0.1:${proxy.port}/postgres\n  interval: 10s\n  timeout: 2s\n`);
   const [appPort, healthPort] = [await freePort(), await freePort()];
-  const child = spawn(process.execPath, ['--require', path.join(ROOT, 'dist/instrumentation/register.js'), path.join(ROOT, 'examples/chatbot/server.js')], {
+  const child = spawn(process.execPath, ['--require', registerOf(), path.join(ROOT, 'examples/chatbot/server.js')], {
     cwd: ROOT,
     env: { ...process.env, PORT: String(appPort), CHATPULSE_HEALTH_PORT: String(healthPort), CHATPULSE_HEALTH_CONFIG: config, CHATPULSE_HEALTH_RATE_LIMITS: 'off', OTEL_METRICS_EXPORTER: 'none', DATABASE_URL: '' },
     stdio: ['ignore', 'ignore', 'inherit'],

@@ -34,11 +34,12 @@ const os = require('node:os');
 const { attribute, CATEGORIES, categoryOf, byCategory } = require('./lib/callgrind');
 const { provenance } = require('./lib/provenance');
 const { median } = require('./lib/stats');
+const { registerOf } = require('./lib/ref');
 const fs = require('node:fs');
 const path = require('node:path');
 
 const ROOT = path.join(__dirname, '..');
-let REGISTER = path.join(ROOT, 'dist', 'instrumentation', 'register.js');
+let REGISTER = registerOf();
 const KINDS = ['redis-get', 'pg-select', 'pg-insert'];
 // Calls before the measured ones (--warmup), so the JIT reaches steady state; set by main().
 let WARMUP = 3000;
@@ -325,7 +326,7 @@ async function main() {
   WARMUP = opts.warmup;
   if (opts.plain !== 'runtime' && opts.plain !== 'none') throw new Error('--plain must be runtime or none');
   PLAIN = opts.plain;
-  if (opts.dist !== undefined) REGISTER = path.resolve(opts.dist, 'instrumentation', 'register.js');
+  if (opts.dist !== undefined) REGISTER = registerOf(path.resolve(opts.dist));
   else if (!fs.existsSync(REGISTER)) execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
   if (opts.instructions) {
     if (opts.method !== 'window' && opts.method !== 'diff') throw new Error('--method must be window or diff');

@@ -19,7 +19,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const readline = require('node:readline');
-const { parseRef } = require('./lib/ref');
+const { parseRef, registerOf } = require('./lib/ref');
 
 const ROOT = path.join(__dirname, '..');
 
@@ -43,8 +43,8 @@ function parseArgs(argv) {
 
 function preloadOf(variant, refs) {
   if (variant === 'uninstrumented') return [];
-  if (variant === 'chatpulse') return ['--require', path.join(ROOT, 'dist', 'instrumentation', 'register.js')];
-  if (refs[variant]) return ['--require', path.join(refs[variant], 'instrumentation', 'register.js')];
+  if (variant === 'chatpulse') return ['--require', registerOf()];
+  if (refs[variant]) return ['--require', registerOf(refs[variant])];
   if (variant === 'floor-hook' || variant === 'bare-hook') return ['--require', path.join(__dirname, 'experiments', `${variant}.js`)];
   throw new Error(`unknown variant ${variant} (uninstrumented, chatpulse, floor-hook, bare-hook, or a --ref NAME)`);
 }

@@ -40,7 +40,7 @@ const path = require('node:path');
 
 const { attribute, CATEGORIES, byCategory } = require('./lib/callgrind');
 const { drive } = require('./lib/drive');
-const { parseRef } = require('./lib/ref');
+const { parseRef, registerOf } = require('./lib/ref');
 
 const ROOT = path.join(__dirname, '..');
 const SERVERS = { stream: path.join(__dirname, 'sse-server.js'), chat: path.join(__dirname, 'chat-server.js') };
@@ -87,10 +87,10 @@ function parseArgs(argv) {
 
 function nodeArgsOf(variant, opts) {
   if (variant === 'uninstrumented') return [];
-  if (variant === 'chatpulse' || variant in ABLATIONS) return ['--require', path.join(ROOT, 'dist', 'instrumentation', 'register.js')];
+  if (variant === 'chatpulse' || variant in ABLATIONS) return ['--require', registerOf()];
   const dist = opts.refs[variant];
   if (dist === undefined) throw new Error(`unknown variant ${variant} (known: uninstrumented, chatpulse, ${Object.keys(ABLATIONS).join(', ')}, or --ref NAME=DIST)`);
-  return ['--require', path.join(dist, 'instrumentation', 'register.js')];
+  return ['--require', registerOf(dist)];
 }
 
 async function measure(variant, opts, dir) {

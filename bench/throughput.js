@@ -36,7 +36,7 @@ const net = require('node:net');
 const path = require('node:path');
 const { pinProcess, installCleanup, startServer, forkTracked, procCpuSeconds, machineBusySeconds, cpuByCommand } = require('./lib/procs');
 const { median } = require('./lib/stats');
-const { parseRef } = require('./lib/ref');
+const { parseRef, registerOf } = require('./lib/ref');
 
 const ROOT = path.resolve(__dirname, '..');
 // The endpoint under test (--endpoint): the stream alone, or a whole chat request (Redis, Postgres
@@ -47,7 +47,7 @@ const LOADGEN = path.join(__dirname, 'loadgen.js');
 // The build under test. main() points this at a private copy of dist/ taken when the run starts, so
 // that a `npm run build` by someone else during the run cannot change the code half-way.
 let DIST = path.join(ROOT, 'dist');
-let REGISTER = path.join(DIST, 'instrumentation', 'register.js');
+let REGISTER = registerOf(DIST);
 const STREAM_PATH = '/api/chat/stream';
 // The endpoint's write pattern (--shape), passed to every server as BENCH_SSE_SHAPE; set by main().
 let SHAPE = 'burst';
@@ -838,7 +838,7 @@ function snapshotDist() {
   fs.cpSync(path.join(ROOT, 'dist'), path.join(dir, 'dist'), { recursive: true, preserveTimestamps: true });
   fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
   DIST = path.join(dir, 'dist');
-  REGISTER = path.join(DIST, 'instrumentation', 'register.js');
+  REGISTER = registerOf(DIST);
 }
 
 /** --format model: the model server every variant's endpoint calls (one, uninstrumented, started once). */
@@ -879,7 +879,7 @@ async function main() {
   const refs = opts.refDist ? [{ name: 'chatpulse-ref', dir: opts.refDist }, ...opts.refs] : opts.refs;
   for (const { name, dir } of refs) {
     if (VARIANTS[name]) throw new Error(`--ref ${name}: a variant of that name already exists`);
-    const reg = path.join(dir, 'instrumentation', 'register.js');
+    const reg = registerOf(dir);
     if (!fs.existsSync(reg)) throw new Error(`--ref ${name}: ${reg} does not exist`);
     VARIANTS[name] = {
       ...VARIANTS.chatpulse,

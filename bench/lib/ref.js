@@ -1,6 +1,14 @@
 'use strict';
 const path = require('node:path');
 
+/** This checkout's build. */
+const DIST = path.join(__dirname, '..', '..', 'dist');
+
+/** The zero-code entry point (`--require` it) of a build's dist/, this checkout's by default. */
+function registerOf(dist = DIST) {
+  return path.join(dist, 'instrumentation', 'register.js');
+}
+
 /** A `--ref NAME=DIST` value: another build's dist/ measured as variant NAME. */
 function parseRef(value) {
   const eq = value.indexOf('=');
@@ -8,4 +16,4 @@ function parseRef(value) {
   return { name: value.slice(0, eq), dir: path.resolve(value.slice(eq + 1)) };
 }
 
-module.exports = { parseRef };
+module.exports = { parseRef, registerOf };
